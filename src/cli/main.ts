@@ -1,0 +1,64 @@
+/**
+ * `sockit`: dispatches to one module per subcommand (loaded lazily), prints help and version,
+ * and turns errors into one clear line plus an exit code.
+ */
+import { readFileSync } from 'node:fs';
+import { ExitCode, type CliIo, type Command } from './command.js';
+import { reportError } from './report-error.js';
+
+type Loader = () => Promise<Command>;
+
+const COMMANDS: Record<string, Loader> = {
+  // listen: async () => (await import('./listen.js')).listenCommand,
+  // connect: async () => (await import('./connect.js')).connectCommand,
+  // demo: async () => (await import('./demo.js')).demoCommand,
+  // put: async () => (await import('./put.js')).putCommand,
+  // get: async () => (await import('./get.js')).getCommand,
+  // ls: async () => (await import('./ls.js')).lsCommand,
+  // chat: async () => (await import('./chat.js')).chatCommand,
+  // impair: async () => (await import('./impair.js')).impairCommand,
+};
+
+/** The package version, read from package.json. */
+export function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+async function usage(): Promise<string> {
+  const lines = ['usage: sockit COMMAND [ARGS...]', '', 'TCP and UDP done right: nc-style endpoints, framing, files, chat, and TCP over UDP.', '', 'commands:'];
+  for (const name of Object.keys(COMMANDS)) {
+    const cmd = await COMMANDS[name]!();
+    lines.push(`  ${name.padEnd(9)} ${cmd.summary}`);
+  }
+  lines.push('', "Run 'sockit COMMAND --help' for a command's options.", '');
+  return lines.join('\n');
+}
+
+/** Runs the sockit command line; resolves to the process exit code. */
+export async function main(argv: string[], io: CliIo = process as unknown as CliIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    io.stdout.write(await usage());
+    return name === undefined ? ExitCode.USAGE : ExitCode.OK;
+  }
+  if (name === '--version' || name === '-V') {
+    io.stdout.write(`sockit ${version()}\n`);
+    return ExitCode.OK;
+  }
+  const loader = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (!loader) {
+    io.stderr.write(`sockit: unknown command '${name}' (ERR_SOCKIT_USAGE)\n  run 'sockit --help' for the list of commands\n`);
+    return ExitCode.USAGE;
+  }
+  const command = await loader();
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.stdout.write(command.help.endsWith('\n') ? command.help : command.help + '\n');
+    return ExitCode.OK;
+  }
+  try {
+    return await command.run(rest, io);
+  } catch (err) {
+    return reportError(err, io);
+  }
+}
