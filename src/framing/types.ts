@@ -49,6 +49,13 @@ export interface Framing {
    * Throws LimitExceededError when the payload cannot be represented (e.g. > 65535 for len16).
    */
   encode(payload: Uint8Array): Uint8Array[];
+  /**
+   * Writes the whole frame for `payload` (header, payload, terminator) into `target` at `offset` and
+   * returns the bytes written (always `encodedLength(payload.length)`). The caller guarantees that
+   * much room; used to coalesce many small messages into one write buffer. Throws as `encode` does,
+   * before writing anything.
+   */
+  encodeInto(target: Uint8Array, offset: number, payload: Uint8Array): number;
   /** Bytes `encode(payload)` produces for a payload of `payloadBytes`. */
   encodedLength(payloadBytes: number): number;
   /** A fresh decoder for one stream. */
