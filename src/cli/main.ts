@@ -9,14 +9,14 @@ import { reportError } from './report-error.js';
 type Loader = () => Promise<Command>;
 
 const COMMANDS: Record<string, Loader> = {
-  // listen: async () => (await import('./listen.js')).listenCommand,
-  // connect: async () => (await import('./connect.js')).connectCommand,
-  // demo: async () => (await import('./demo.js')).demoCommand,
-  // put: async () => (await import('./put.js')).putCommand,
-  // get: async () => (await import('./get.js')).getCommand,
-  // ls: async () => (await import('./ls.js')).lsCommand,
-  // chat: async () => (await import('./chat.js')).chatCommand,
-  // impair: async () => (await import('./impair.js')).impairCommand,
+  listen: async () => (await import('./listen.js')).listenCommand,
+  connect: async () => (await import('./connect.js')).connectCommand,
+  demo: async () => (await import('./demo.js')).demoCommand,
+  put: async () => (await import('./put.js')).putCommand,
+  get: async () => (await import('./get.js')).getCommand,
+  ls: async () => (await import('./ls.js')).lsCommand,
+  chat: async () => (await import('./chat.js')).chatCommand,
+  impair: async () => (await import('./impair.js')).impairCommand,
 };
 
 /** The package version, read from package.json. */

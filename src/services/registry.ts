@@ -7,11 +7,11 @@ import type { ServiceDefinition } from './types.js';
 type Loader = () => Promise<ServiceDefinition<any>>;
 
 const SERVICES: Record<string, Loader> = {
-  // echo: async () => (await import('./echo.js')).echoService,
-  // upper: async () => (await import('./upper.js')).upperService,
-  // discard: async () => (await import('./discard.js')).discardService,
-  // files: async () => (await import('./files.js')).filesService,
-  // chat: async () => (await import('./chat.js')).chatService,
+  echo: async () => (await import('./echo.js')).echoService,
+  upper: async () => (await import('./upper.js')).upperService,
+  discard: async () => (await import('./discard.js')).discardService,
+  files: async () => (await import('./files.js')).filesService,
+  chat: async () => (await import('./chat.js')).chatService,
 };
 
 /** Names of every registered service. */

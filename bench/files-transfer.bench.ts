@@ -1,0 +1,272 @@
+/**
+ * File transfer over loopback (issue 3), `sockit` as a user runs it against its peers:
+ *
+ * 1. throughput: one 1 GiB file, `sockit put` → `sockit listen --service files` (SHA-256 computed
+ *    by both ends while streaming and compared by the receiver) against `nc -N 127.0.0.1 P < file`
+ *    → `nc -l -p P > out` (netcat-openbsd, no integrity check). Clock: from spawning the client
+ *    to the moment both client and (for nc) the listener have exited — the file is on disk.
+ * 2. memory: one 2 GiB `sockit put`, peak RSS (VmHWM) of the sender and the receiver process.
+ * 3. many small files: 10,000 × 1 KiB files in one `sockit put` against `tar cf - DIR | nc -N`
+ *    → `nc -l -p P | tar xf -` (the "zip it first" way), files per second.
+ *
+ * Runs alternate A/B (A first on even rounds, B first on odd), RUNS rounds (default 5), medians.
+ * Everything lives in a temp dir under /tmp, deleted at the end.
+ *
+ * Usage: npm run bench -- files-transfer
+ *   (env: RUNS=5, GIB=1, MEM_GIB=2, SMALL_FILES=10000, PARTS=throughput,memory,small)
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeSync, createReadStream } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
+
+const RUNS = Number(process.env['RUNS'] ?? 5);
+const GIB = Number(process.env['GIB'] ?? 1);
+const SMALL_FILES = Number(process.env['SMALL_FILES'] ?? 10_000);
+const MEM_GIB = Number(process.env['MEM_GIB'] ?? 2);
+const PARTS = (process.env['PARTS'] ?? 'throughput,memory,small').split(',');
+const ROOT = (() => {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  while (!safeExists(path.join(dir, 'package.json')) && dir !== path.dirname(dir)) dir = path.dirname(dir);
+  return dir;
+})();
+const SOCKIT = path.join(ROOT, 'bin', 'sockit.js');
+
+function safeExists(p: string): boolean {
+  try {
+    statSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+function makeFile(file: string, bytes: number): void {
+  // Random blocks (nothing compresses), repeated: generating 2 GiB of fresh randomness is not the point.
+  const block = randomBytes(16 * 1024 * 1024);
+  const fd = openSync(file, 'w');
+  for (let done = 0; done < bytes; done += block.length) writeSync(fd, block, 0, Math.min(block.length, bytes - done));
+  closeSync(fd);
+}
+
+function sha256(file: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const h = createHash('sha256');
+    createReadStream(file, { highWaterMark: 1 << 20 })
+      .on('data', (c) => h.update(c))
+      .on('end', () => resolve(h.digest('hex')))
+      .on('error', reject);
+  });
+}
+
+function exited(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once('close', (code) => resolve(code))));
+}
+
+async function freePort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as net.AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+/** True once something listens on 127.0.0.1:port (read from /proc/net/tcp, state 0A). */
+function listening(port: number): boolean {
+  const hex = port.toString(16).toUpperCase().padStart(4, '0');
+  return readFileSync('/proc/net/tcp', 'utf8').split('\n').some((l) => {
+    const f = l.trim().split(/\s+/);
+    return f[1]?.endsWith(`:${hex}`) && f[3] === '0A';
+  });
+}
+
+async function waitListening(port: number): Promise<void> {
+  while (!listening(port)) await new Promise((r) => setTimeout(r, 5));
+}
+
+/** Peak RSS (VmHWM, KiB) of a running process, sampled until it exits. */
+function watchPeak(pid: number): { peakKiB: () => number; stop: () => void } {
+  let peak = 0;
+  const sample = (): void => {
+    try {
+      const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+      if (m) peak = Math.max(peak, Number(m[1]));
+    } catch {
+      // The process has exited: the last sample stands.
+    }
+  };
+  const timer = setInterval(sample, 20);
+  sample();
+  return { peakKiB: () => (sample(), peak), stop: () => clearInterval(timer) };
+}
+
+interface SockitServer {
+  child: ChildProcess;
+  port: number;
+  stop(): Promise<void>;
+}
+
+async function startSockitServer(dir: string): Promise<SockitServer> {
+  const child = spawn(process.execPath, [SOCKIT, 'listen', '0', '--host', '127.0.0.1', '--service', 'files', '--dir', dir], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    let text = '';
+    const onData = (s: string): void => {
+      text += s;
+      const m = /listening on tcp 127\.0\.0\.1:(\d+)/.exec(text);
+      if (m) {
+        // From here on the server logs a line per file: drop them unread (a slow reader of its
+        // stderr pipe would slow the server down, and that is not what is measured).
+        child.stderr!.off('data', onData);
+        child.stderr!.on('data', () => undefined);
+        resolve(Number(m[1]));
+      }
+    };
+    child.stderr!.setEncoding('utf8').on('data', onData);
+    child.once('close', () => reject(new Error(`sockit listen exited: ${text}`)));
+  });
+  return {
+    child,
+    port,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await exited(child);
+    },
+  };
+}
+
+async function runSockitPut(args: string[], port: number): Promise<{ ms: number; clientPeakKiB: number }> {
+  const t0 = performance.now();
+  const child = spawn(process.execPath, [SOCKIT, 'put', ...args, '127.0.0.1', String(port)], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const watch = watchPeak(child.pid!);
+  const code = await exited(child);
+  const ms = performance.now() - t0;
+  watch.stop();
+  if (code !== 0) throw new Error(`sockit put exited ${code}`);
+  return { ms, clientPeakKiB: watch.peakKiB() };
+}
+
+/** `nc -l -p P > out` and `nc -N 127.0.0.1 P < file`; or with tar on both ends for a directory. */
+async function runNc(input: { file?: string; dir?: string }, outDir: string): Promise<number> {
+  const port = await freePort();
+  const outFile = path.join(outDir, 'nc.out');
+  const listener = input.file
+    ? spawn('sh', ['-c', `exec nc -l -p ${port} > '${outFile}'`], { stdio: 'ignore' })
+    : spawn('sh', ['-c', `nc -l -p ${port} | tar xf - -C '${outDir}'`], { stdio: 'ignore' });
+  await waitListening(port);
+  const t0 = performance.now();
+  const client = input.file
+    ? spawn('sh', ['-c', `exec nc -N 127.0.0.1 ${port} < '${input.file}'`], { stdio: 'ignore' })
+    : spawn('sh', ['-c', `tar cf - -C '${path.dirname(input.dir!)}' '${path.basename(input.dir!)}' | nc -N 127.0.0.1 ${port}`], { stdio: 'ignore' });
+  const [c1, c2] = await Promise.all([exited(client), exited(listener)]);
+  const ms = performance.now() - t0;
+  if (c1 !== 0 || c2 !== 0) throw new Error(`nc exited ${c1}/${c2}`);
+  return ms;
+}
+
+async function main(): Promise<void> {
+  const work = mkdtempSync('/tmp/sockit-bench-files-');
+  try {
+    if (PARTS.includes('throughput')) await throughput(work);
+    if (PARTS.includes('memory')) await memory(work);
+    if (PARTS.includes('small')) await smallFiles(work);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+async function throughput(work: string): Promise<void> {
+  const bytes = GIB * 1024 ** 3;
+  const src = path.join(work, 'big.bin');
+  makeFile(src, bytes);
+  const srcHash = await sha256(src);
+
+  // --- 1. throughput, alternating sockit and nc ---
+  const sockitMs: number[] = [];
+  const ncMs: number[] = [];
+  for (let round = 0; round < RUNS; round++) {
+    const order = round % 2 === 0 ? ['sockit', 'nc'] : ['nc', 'sockit'];
+    for (const who of order) {
+      const dir = path.join(work, `recv-${who}-${round}`);
+      mkdirSync(dir);
+      if (who === 'sockit') {
+        const server = await startSockitServer(dir);
+        const r = await runSockitPut([src], server.port);
+        await server.stop();
+        sockitMs.push(r.ms);
+        if (round === 0 && (await sha256(path.join(dir, 'big.bin'))) !== srcHash) throw new Error('sockit: received file differs');
+      } else {
+        ncMs.push(await runNc({ file: src }, dir));
+        if (round === 0 && (await sha256(path.join(dir, 'nc.out'))) !== srcHash) throw new Error('nc: received file differs');
+      }
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  const mbps = (ms: number): number => bytes / 1e6 / (ms / 1000);
+  console.log(`\n${GIB} GiB file over loopback, ${RUNS} alternating runs (wall time of the client, process start included)`);
+  console.log(`  sockit put → listen --service files : median ${median(sockitMs).toFixed(0)} ms  ${mbps(median(sockitMs)).toFixed(0)} MB/s   runs ${sockitMs.map((m) => m.toFixed(0)).join(' ')}`);
+  console.log(`  nc -N → nc -l                        : median ${median(ncMs).toFixed(0)} ms  ${mbps(median(ncMs)).toFixed(0)} MB/s   runs ${ncMs.map((m) => m.toFixed(0)).join(' ')}`);
+  console.log(`  ratio sockit / nc throughput         : ${(median(ncMs) / median(sockitMs)).toFixed(2)}×`);
+
+  rmSync(src);
+}
+
+async function memory(work: string): Promise<void> {
+  const src2 = path.join(work, 'big2.bin');
+  makeFile(src2, MEM_GIB * 1024 ** 3);
+  const dir2 = path.join(work, 'recv-mem');
+  mkdirSync(dir2);
+  const server = await startSockitServer(dir2);
+  const serverWatch = watchPeak(server.child.pid!);
+  const r2 = await runSockitPut([src2], server.port);
+  const serverPeak = serverWatch.peakKiB();
+  serverWatch.stop();
+  await server.stop();
+  console.log(`\n${MEM_GIB} GiB sockit put: peak RSS sender ${(r2.clientPeakKiB / 1024).toFixed(0)} MiB, receiver ${(serverPeak / 1024).toFixed(0)} MiB (limit 150 MiB), ${((MEM_GIB * 1024 ** 3) / 1e6 / (r2.ms / 1000)).toFixed(0)} MB/s`);
+  rmSync(src2);
+  rmSync(dir2, { recursive: true, force: true });
+}
+
+async function smallFiles(work: string): Promise<void> {
+  const many = path.join(work, 'many');
+  mkdirSync(many);
+  const block = Buffer.alloc(1024);
+  for (let i = 0; i < SMALL_FILES; i++) {
+    block.writeUInt32BE(i, 0);
+    const fd = openSync(path.join(many, `f${i}.dat`), 'w');
+    writeSync(fd, block);
+    closeSync(fd);
+  }
+  const sockitSmall: number[] = [];
+  const tarSmall: number[] = [];
+  for (let round = 0; round < RUNS; round++) {
+    const order = round % 2 === 0 ? ['sockit', 'tar'] : ['tar', 'sockit'];
+    for (const who of order) {
+      const dir = path.join(work, `small-${who}-${round}`);
+      mkdirSync(dir);
+      if (who === 'sockit') {
+        const s = await startSockitServer(dir);
+        sockitSmall.push((await runSockitPut([many], s.port)).ms);
+        await s.stop();
+      } else {
+        tarSmall.push(await runNc({ dir: many }, dir));
+      }
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  const fps = (ms: number): number => SMALL_FILES / (ms / 1000);
+  console.log(`\n${SMALL_FILES} × 1 KiB files in one transfer, ${RUNS} alternating runs`);
+  console.log(`  sockit put DIR        : median ${median(sockitSmall).toFixed(0)} ms  ${fps(median(sockitSmall)).toFixed(0)} files/s   runs ${sockitSmall.map((m) => m.toFixed(0)).join(' ')}`);
+  console.log(`  tar cf - | nc → nc | tar xf - : median ${median(tarSmall).toFixed(0)} ms  ${fps(median(tarSmall)).toFixed(0)} files/s   runs ${tarSmall.map((m) => m.toFixed(0)).join(' ')}`);
+  console.log(`  ratio sockit / tar|nc : ${(median(tarSmall) / median(sockitSmall)).toFixed(2)}×`);
+}
+
+await main();

@@ -1,0 +1,92 @@
+/**
+ * The terminal side of LAN chat: commands typed at a {@link ChatTerminal} drive a
+ * {@link LanChatNode}, and its events are printed in the TCP chat's line style.
+ */
+import { ChatCodes, isSockitError } from '../errors.js';
+import type { ChatTerminal } from './chat-terminal.js';
+import type { LanChatNode } from './lan-chat.js';
+import { MAX_LINE_BYTES, escapeControls } from './protocol/chat-text.js';
+import { parseChatInput } from './protocol/chat-command.js';
+import { formatLanEvent } from './protocol/lan-event-text.js';
+import { nickProblem, normalizeRoomName, roomProblem } from './protocol/names.js';
+
+const LAN_HELP = [
+  '* LAN chat commands (no server: everyone on the group hears everything):',
+  '*   /nick NAME     change your nick',
+  '*   /join #room    move to a room',
+  '*   /who           who is in your room',
+  '*   /rooms         rooms with someone in them',
+  '*   /me action     say what you do',
+  '*   /quit          leave',
+];
+
+/** Runs LAN chat on `terminal` until /quit or end of input; closes `node` (saying goodbye) at the end. */
+export function runLanChatSession(node: LanChatNode, terminal: ChatTerminal): Promise<void> {
+  return new Promise((resolve) => {
+    let done = false;
+    const error = (message: string, code: string): void => terminal.print(`! ${message} (${code})`);
+    const finish = (): void => {
+      if (done) return;
+      done = true;
+      terminal.close();
+      node.close().then(resolve, resolve);
+    };
+    const sent = (p: Promise<void>): void => {
+      p.catch((err: unknown) => terminal.notice(isSockitError(err) ? `${err.message} (${err.code})` : String(err)));
+    };
+
+    node.on('event', (event) => {
+      const line = formatLanEvent(event, node.room);
+      if (line !== undefined) terminal.print(line);
+    });
+    node.on('error', (err: Error) => terminal.notice(isSockitError(err) ? `${err.message} (${err.code})` : err.message));
+
+    terminal.on('end', finish);
+    terminal.on('line', (raw: string) => {
+      if (done || raw.trim() === '') return;
+      const input = parseChatInput(raw);
+      if (input.kind === 'unknown-command') return error(`unknown command /${escapeControls(input.name)}; /help lists commands`, ChatCodes.UNKNOWN_COMMAND);
+      if (input.kind === 'text' || (input.kind === 'command' && input.name === 'me')) {
+        const text = input.kind === 'text' ? input.text : input.arg;
+        if (text === '') return error('usage: /me action', ChatCodes.UNKNOWN_COMMAND);
+        const bytes = Buffer.byteLength(text, 'utf8');
+        if (bytes > MAX_LINE_BYTES) return error(`line too long (${bytes} bytes, at most ${MAX_LINE_BYTES}); not sent`, ChatCodes.LINE_TOO_LONG);
+        const safe = escapeControls(text);
+        terminal.print(input.kind === 'text' ? `[${node.room}] <${node.nick}> ${safe}` : `[${node.room}] * ${node.nick} ${safe}`);
+        return sent(input.kind === 'text' ? node.say(text) : node.act(text));
+      }
+      switch (input.name) {
+        case 'nick': {
+          const problem = nickProblem(input.arg);
+          if (problem) return error(`bad nick '${escapeControls(input.arg)}': ${problem}`, ChatCodes.BAD_NICK);
+          sent(node.setNick(input.arg));
+          return terminal.print(`* you are now known as ${input.arg}`);
+        }
+        case 'join': {
+          const room = normalizeRoomName(input.arg);
+          const problem = roomProblem(room);
+          if (problem) return error(`bad room '${escapeControls(room)}': ${problem}`, ChatCodes.BAD_ROOM);
+          sent(node.join(room));
+          return terminal.print(`* you now talk in ${room}`);
+        }
+        case 'who': {
+          const nicks = [node.nick, ...node.who().map((p) => p.nick)].sort();
+          return terminal.print(`* ${node.room} (${nicks.length}): ${nicks.join(', ')}`);
+        }
+        case 'rooms': {
+          const counts = new Map<string, number>([[node.room, 1]]);
+          for (const p of node.peers()) counts.set(p.room, (counts.get(p.room) ?? 0) + 1);
+          return terminal.print(`* rooms: ${[...counts].sort().map(([r, n]) => `${r} (${n})`).join(', ')}`);
+        }
+        case 'help':
+          return LAN_HELP.forEach((line) => terminal.print(line));
+        case 'quit':
+          return finish();
+        case 'pong':
+          return;
+        default:
+          return error(`/${input.name} is not available in LAN chat; /help lists commands`, ChatCodes.UNKNOWN_COMMAND);
+      }
+    });
+  });
+}

@@ -1,0 +1,205 @@
+/**
+ * Serverless LAN chat: every instance joins one UDP multicast group and talks to all the others,
+ * no server in between. The I/O driver of {@link LanChatState}.
+ *
+ * Read first: RFC 1112 (host multicast: joining a group, IGMP), RFC 2365 (239/8 local scope),
+ * RFC 919 (broadcast, the fallback when the group cannot be joined), Node's dgram docs
+ * (reuseAddr so several instances share the port, multicast loopback so they hear each other).
+ *
+ * Several instances on one machine work: each binds the group's port with SO_REUSEADDR, joins the
+ * group, and keeps multicast loopback on (own datagrams come back and are ignored by sender id).
+ */
+import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { performance } from 'node:perf_hooks';
+import { UdpEndpoint } from '../udp/udp-endpoint.js';
+import { isSockitError } from '../errors.js';
+import { LanChatState, type LanChatTiming, type LanEvent, type LanPeer } from './protocol/lan-chat-state.js';
+import { decodeLanMessage, DEFAULT_LAN_GROUP, encodeLanMessage, type LanKind } from './protocol/lan-message.js';
+
+/** Options of {@link LanChatNode.start}. */
+export interface LanChatOptions extends Partial<LanChatTiming> {
+  nick: string;
+  /** Room to start in; default `#lobby`. */
+  room?: string;
+  /** Multicast group and port; default {@link DEFAULT_LAN_GROUP}. */
+  group?: { address: string; port: number };
+  /** Address of the interface to join and send on (127.0.0.1 for one machine); default: the OS's choice. */
+  iface?: string;
+  /** Use broadcast to this address instead of multicast (e.g. 255.255.255.255). */
+  broadcastAddress?: string;
+  /** Interval of presence heartbeats; default 2000 ms. */
+  heartbeatMs?: number;
+  /** Instance id (hex); default 8 random hex digits. */
+  id?: string;
+  /**
+   * Called for every datagram received before it is decoded; returning false drops it. Tests use
+   * it to simulate a lossy path (or to count duplicates) without touching the network.
+   */
+  receiveFilter?: (datagram: Buffer) => boolean;
+}
+
+/**
+ * One LAN chat participant. Events: `'event'` (a {@link LanEvent}: message, joined, left,
+ * renamed, lost), `'error'` (a SockitError: a malformed datagram from someone, a failed send).
+ */
+export class LanChatNode extends EventEmitter {
+  readonly #endpoint: UdpEndpoint;
+  readonly #state: LanChatState;
+  readonly #destination: { address: string; port: number };
+  readonly #filter: ((datagram: Buffer) => boolean) | undefined;
+  readonly #heartbeat: NodeJS.Timeout;
+  #deadline: NodeJS.Timeout | undefined;
+  #closed = false;
+  /** How the group is reached: `multicast` or `broadcast` (fallback). */
+  readonly mode: 'multicast' | 'broadcast';
+
+  /** Binds the group's port, joins the group (or falls back to broadcast) and says hello. */
+  static async start(options: LanChatOptions): Promise<LanChatNode> {
+    const group = options.group ?? DEFAULT_LAN_GROUP;
+    const endpoint = await UdpEndpoint.bind({ host: '0.0.0.0', port: group.port, type: 'udp4', reuseAddr: true });
+    let mode: 'multicast' | 'broadcast' = 'multicast';
+    let destination = group;
+    try {
+      if (options.broadcastAddress !== undefined) throw new Error('broadcast requested');
+      endpoint.joinGroup(group.address, options.iface);
+      endpoint.setMulticastLoopback(true);
+      endpoint.setMulticastTTL(1);
+      if (options.iface !== undefined) endpoint.setMulticastInterface(options.iface);
+    } catch {
+      // No multicast route (or asked for broadcast): every host on the segment still hears a broadcast.
+      mode = 'broadcast';
+      endpoint.setBroadcast(true);
+      destination = { address: options.broadcastAddress ?? '255.255.255.255', port: group.port };
+    }
+    const node = new LanChatNode(endpoint, options, destination, mode);
+    await node.#send('hello');
+    return node;
+  }
+
+  private constructor(endpoint: UdpEndpoint, options: LanChatOptions, destination: { address: string; port: number }, mode: 'multicast' | 'broadcast') {
+    super();
+    this.#endpoint = endpoint;
+    this.#destination = destination;
+    this.mode = mode;
+    this.#filter = options.receiveFilter;
+    const timing: Partial<LanChatTiming> = {};
+    if (options.lossDelayMs !== undefined) timing.lossDelayMs = options.lossDelayMs;
+    if (options.peerTimeoutMs !== undefined) timing.peerTimeoutMs = options.peerTimeoutMs;
+    this.#state = new LanChatState(options.id ?? randomBytes(4).toString('hex'), options.nick, options.room ?? '#lobby', timing);
+    endpoint.on('message', (datagram: Buffer) => this.#onDatagram(datagram));
+    endpoint.on('error', (err: Error) => this.emit('error', err));
+    this.#heartbeat = setInterval(() => void this.#send('beat'), options.heartbeatMs ?? 2000);
+  }
+
+  /** This instance's id (what other instances track it by). */
+  get id(): string {
+    return this.#state.selfId;
+  }
+
+  /** Current nick. */
+  get nick(): string {
+    return this.#state.nick;
+  }
+
+  /** Current room. */
+  get room(): string {
+    return this.#state.room;
+  }
+
+  /** The local port the group traffic arrives on. */
+  get port(): number {
+    return this.#endpoint.address.port;
+  }
+
+  /** Peers heard from recently in `room` (default: the current room). */
+  who(room: string = this.#state.room): LanPeer[] {
+    return this.#state.peers(room);
+  }
+
+  /** Every peer heard from recently, any room. */
+  peers(): LanPeer[] {
+    return this.#state.peers();
+  }
+
+  /** Sends a chat line to the current room. */
+  say(text: string): Promise<void> {
+    return this.#send('msg', text);
+  }
+
+  /** Sends an action (`/me waves`) to the current room. */
+  act(text: string): Promise<void> {
+    return this.#send('me', text);
+  }
+
+  /** Changes nick; the next heartbeat (sent now) tells the others. */
+  setNick(nick: string): Promise<void> {
+    this.#state.nick = nick;
+    return this.#send('beat');
+  }
+
+  /** Moves to `room`; a heartbeat sent now tells the others. */
+  join(room: string): Promise<void> {
+    this.#state.room = room;
+    return this.#send('beat');
+  }
+
+  /** Says goodbye and closes the socket. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    try {
+      await this.#send('bye');
+    } finally {
+      this.#closed = true;
+      clearInterval(this.#heartbeat);
+      if (this.#deadline) clearTimeout(this.#deadline);
+      await this.#endpoint.close();
+    }
+  }
+
+  async #send(kind: LanKind, text?: string): Promise<void> {
+    if (this.#closed) return;
+    const bytes = encodeLanMessage(this.#state.compose(kind, text));
+    try {
+      await this.#endpoint.send(bytes, this.#destination.port, this.#destination.address);
+    } catch (err) {
+      if (kind === 'msg' || kind === 'me') throw err;
+      // A lost heartbeat is what UDP does anyway; report it without failing the caller.
+      if (!this.#closed) this.emit('error', err);
+    }
+  }
+
+  #onDatagram(datagram: Buffer): void {
+    if (this.#closed) return;
+    if (this.#filter && !this.#filter(datagram)) return;
+    let msg;
+    try {
+      msg = decodeLanMessage(datagram);
+    } catch (err) {
+      if (isSockitError(err)) this.emit('error', err);
+      return;
+    }
+    if (!msg) return;
+    // A newcomer learns who is around from our answer now instead of waiting for our next beat.
+    if (msg.kind === 'hello' && msg.from !== this.#state.selfId) void this.#send('beat');
+    this.#emitAll(this.#state.receive(performance.now(), msg));
+    this.#schedule();
+  }
+
+  #emitAll(events: LanEvent[]): void {
+    for (const event of events) this.emit('event', event);
+  }
+
+  #schedule(): void {
+    if (this.#deadline) clearTimeout(this.#deadline);
+    this.#deadline = undefined;
+    const at = this.#state.nextDeadline();
+    if (at === undefined || this.#closed) return;
+    this.#deadline = setTimeout(() => {
+      this.#deadline = undefined;
+      this.#emitAll(this.#state.tick(performance.now()));
+      this.#schedule();
+    }, Math.max(0, at - performance.now()));
+    this.#deadline.unref();
+  }
+}

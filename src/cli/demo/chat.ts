@@ -1,0 +1,107 @@
+/**
+ * Demo chapter: two people chatting through a sockit chat server on loopback, with the line
+ * protocol shown as each of them sees it (what `nc` or `sockit chat` prints).
+ */
+import net from 'node:net';
+import { InvalidStateError } from '../../errors.js';
+import { listenChat } from '../../chat/chat-server.js';
+import type { DemoChapter, DemoContext } from './chapter.js';
+
+/** A person at a plain socket: sends lines, waits for the line it expects, shows what it got. */
+class Person {
+  readonly name: string;
+  readonly #socket: net.Socket;
+  readonly #lines: string[] = [];
+  #partial = '';
+  #wake: (() => void) | undefined;
+  #shown = 0;
+
+  private constructor(name: string, socket: net.Socket) {
+    this.name = name;
+    this.#socket = socket;
+    socket.setEncoding('utf8');
+    socket.on('data', (text: string) => {
+      const parts = (this.#partial + text).split('\n');
+      this.#partial = parts.pop()!;
+      for (const p of parts) this.#lines.push(p.replace(/\r$/, ''));
+      this.#wake?.();
+    });
+    socket.on('end', () => this.#wake?.());
+  }
+
+  static connect(name: string, port: number): Promise<Person> {
+    return new Promise((resolve, reject) => {
+      const socket = net.connect({ host: '127.0.0.1', port, noDelay: true });
+      socket.once('connect', () => resolve(new Person(name, socket)));
+      socket.once('error', reject);
+    });
+  }
+
+  send(ctx: DemoContext, line: string): void {
+    ctx.show(`${this.name} types`, line);
+    this.#socket.write(line + '\n');
+  }
+
+  /** Waits for a line equal to `expected` (the chapter's safety timeout bounds the wait). */
+  async sees(expected: string): Promise<void> {
+    while (!this.#lines.includes(expected)) {
+      if (this.#socket.readableEnded) throw new InvalidStateError(`demo: ${this.name} never saw '${expected}'`);
+      await new Promise<void>((resolve) => {
+        this.#wake = resolve;
+      });
+    }
+  }
+
+  /** Prints every line received since the last call. */
+  show(ctx: DemoContext): void {
+    for (const line of this.#lines.slice(this.#shown)) ctx.show(`${this.name} sees `, line);
+    this.#shown = this.#lines.length;
+  }
+
+  close(): void {
+    this.#socket.destroy();
+  }
+}
+
+async function run(ctx: DemoContext): Promise<void> {
+  const chat = await listenChat({ host: '127.0.0.1', port: 0 });
+  const people: Person[] = [];
+  try {
+    ctx.say('The seeds name chat as a use of sockets. A sockit chat server relays whole lines, one');
+    ctx.say('per message, to everyone in a room; `nc` works as a client, `sockit chat` is a nicer one.');
+    const alice = await Person.connect('alice', chat.address.port);
+    const bob = await Person.connect('bob  ', chat.address.port);
+    people.push(alice, bob);
+    await alice.sees('* welcome to sockit chat (0 people online). Who are you? Type a nick, or /nick NAME; /help lists commands');
+    alice.show(ctx);
+    alice.send(ctx, 'alice');
+    await alice.sees('* #lobby: nobody else here yet');
+    alice.show(ctx);
+    bob.send(ctx, '/nick bob');
+    await alice.sees('* bob joined #lobby');
+    alice.show(ctx);
+    alice.send(ctx, 'hi bob! 你好');
+    await bob.sees('[#lobby] <alice> hi bob! 你好');
+    bob.show(ctx);
+    bob.send(ctx, '/me waves back');
+    await alice.sees('[#lobby] * bob waves back');
+    alice.show(ctx);
+    alice.send(ctx, '/msg bob this one is just for you');
+    await bob.sees('[pm] <alice> this one is just for you');
+    bob.show(ctx);
+    bob.send(ctx, '/quit see you');
+    await alice.sees('* bob left #lobby (quit: see you)');
+    alice.show(ctx);
+    ctx.say('Each line arrived whole, in order, with who said it. A client that stops reading is');
+    ctx.say('dropped once its send queue fills, so it can never stall the room (ncat --chat stalls).');
+  } finally {
+    for (const p of people) p.close();
+    await chat.close(0);
+  }
+}
+
+/** The chat chapter of `sockit demo`. */
+export const chatChapter: DemoChapter = {
+  title: 'Chat: two clients talking through a server',
+  run,
+};

@@ -1,0 +1,57 @@
+/**
+ * `sockit get HOST PORT NAME... [--out DIR]`: downloads files or directories from a files server.
+ * Whatever paths the server sends are checked like an upload's: nothing is written outside DIR.
+ */
+import { parseArgs } from 'node:util';
+import { UsageError } from '../errors.js';
+import { ExitCode, type CliIo, type Command } from './command.js';
+import { TRANSPORT_CLI_HELP, TRANSPORT_CLI_OPTIONS, transportFor } from './transport-option.js';
+import { createReporter } from './progress.js';
+import { parsePort } from './put.js';
+import { getFiles } from '../transfer/files-client.js';
+
+const HELP = `usage: sockit get HOST PORT NAME... [--out DIR] [--overwrite] [--json]
+
+Downloads files or whole directories from a files server (sockit listen PORT --service files).
+Each file is SHA-256 checked; an interrupted download resumes when you run the same get again.
+An existing file is kept and the new one saved as 'name (1).ext' unless --overwrite.
+
+options:
+  --out DIR           where to save (default: the current directory; created if missing)
+  --overwrite         replace existing files
+  --json              print progress events and a summary as JSON lines on stdout
+${TRANSPORT_CLI_HELP}
+`;
+
+/** The `get` command. */
+export const getCommand: Command = {
+  name: 'get',
+  summary: 'download files and directories from a files server',
+  help: HELP,
+  async run(argv: string[], io: CliIo): Promise<number> {
+    let parsed;
+    try {
+      parsed = parseArgs({
+        args: argv,
+        allowPositionals: true,
+        options: { out: { type: 'string' }, overwrite: { type: 'boolean' }, json: { type: 'boolean' }, ...TRANSPORT_CLI_OPTIONS },
+      });
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+    const { values, positionals } = parsed;
+    if (positionals.length < 3) throw new UsageError('get needs HOST PORT NAME...');
+    const host = positionals[0]!;
+    const port = parsePort(positionals[1]!);
+    const names = positionals.slice(2);
+    const transport = await transportFor(values, (line) => io.stderr.write(line + '\n'));
+    const reporter = createReporter(io, { json: values.json ?? false });
+    let summary;
+    try {
+      summary = await getFiles({ host, port, transport, names, outDir: values.out ?? '.', overwrite: values.overwrite ?? false, onEvent: (e) => reporter.onEvent(e) });
+    } finally {
+      reporter.finish(summary, 'downloaded');
+    }
+    return summary.failed === 0 ? ExitCode.OK : ExitCode.FAILURE;
+  },
+};

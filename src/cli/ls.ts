@@ -1,0 +1,51 @@
+/**
+ * `sockit ls HOST PORT [REMOTE_DIR] [--json]`: lists what a files server shares.
+ */
+import { parseArgs } from 'node:util';
+import { UsageError } from '../errors.js';
+import { ExitCode, type CliIo, type Command } from './command.js';
+import { TRANSPORT_CLI_HELP, TRANSPORT_CLI_OPTIONS, transportFor } from './transport-option.js';
+import { formatBytes } from './progress.js';
+import { parsePort } from './put.js';
+import { listFiles } from '../transfer/files-client.js';
+
+const HELP = `usage: sockit ls HOST PORT [REMOTE_DIR] [--json]
+
+Lists a directory shared by a files server (default: its shared directory): one line per entry,
+directories with a trailing '/'.
+
+options:
+  --json              print the entries as one JSON array
+${TRANSPORT_CLI_HELP}
+`;
+
+/** The `ls` command. */
+export const lsCommand: Command = {
+  name: 'ls',
+  summary: 'list the files a files server shares',
+  help: HELP,
+  async run(argv: string[], io: CliIo): Promise<number> {
+    let parsed;
+    try {
+      parsed = parseArgs({ args: argv, allowPositionals: true, options: { json: { type: 'boolean' }, ...TRANSPORT_CLI_OPTIONS } });
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+    const { values, positionals } = parsed;
+    if (positionals.length < 2 || positionals.length > 3) throw new UsageError('ls needs HOST PORT [REMOTE_DIR]');
+    const host = positionals[0]!;
+    const port = parsePort(positionals[1]!);
+    const transport = await transportFor(values, (line) => io.stderr.write(line + '\n'));
+    const entries = await listFiles({ host, port, transport, ...(positionals[2] !== undefined ? { dir: positionals[2] } : {}) });
+    if (values.json) {
+      io.stdout.write(JSON.stringify(entries) + '\n');
+      return ExitCode.OK;
+    }
+    for (const e of entries) {
+      const when = new Date(e.mtimeMs).toISOString().slice(0, 16).replace('T', ' ');
+      const size = e.kind === 'dir' ? '-' : formatBytes(e.size);
+      io.stdout.write(`${size.padStart(10)}  ${when}  ${e.name}${e.kind === 'dir' ? '/' : ''}\n`);
+    }
+    return ExitCode.OK;
+  },
+};

@@ -1,0 +1,92 @@
+/**
+ * `sockit put PATH... HOST PORT`: uploads files and whole directories to a `sockit listen
+ * --service files` server (sockit protocol), or single files to any receiver of the seeds'
+ * classic protocol (`--protocol classic`).
+ */
+import { parseArgs } from 'node:util';
+import { promises as fsp } from 'node:fs';
+import { UsageError } from '../errors.js';
+import { ExitCode, type CliIo, type Command } from './command.js';
+import { TRANSPORT_CLI_HELP, TRANSPORT_CLI_OPTIONS, transportFor } from './transport-option.js';
+import { createReporter } from './progress.js';
+import { putFiles } from '../transfer/files-client.js';
+import { sendClassic } from '../transfer/classic.js';
+import { summarize, type FileResult } from '../transfer/transfer-events.js';
+
+const HELP = `usage: sockit put PATH... HOST PORT [--protocol sockit|classic] [--to REMOTE_DIR] [--json]
+
+Uploads files and directories (relative paths kept, empty directories too) to a files server
+(sockit listen PORT --service files). Every file is SHA-256 checked by the receiver; an interrupted
+upload resumes where it stopped when you run the same put again.
+
+options:
+  --protocol P        sockit (default) or classic: the seeds' header-length + JSON header + bytes,
+                      one file per connection, no integrity check (for Python receivers)
+  --to REMOTE_DIR     directory on the server to upload into (default: its shared directory)
+  --json              print progress events and a summary as JSON lines on stdout
+${TRANSPORT_CLI_HELP}
+`;
+
+/** Parses a TCP/UDP port given on the command line (1-65535). */
+export function parsePort(text: string): number {
+  const port = /^\d+$/.test(text) ? Number(text) : Number.NaN;
+  if (!(port >= 1 && port <= 65535)) throw new UsageError(`invalid port ${JSON.stringify(text)}: expected a number from 1 to 65535`);
+  return port;
+}
+
+/** Parses a --protocol value. */
+export function parseProtocol(text: string | undefined): 'sockit' | 'classic' {
+  if (text === undefined || text === 'sockit' || text === 'classic') return text ?? 'sockit';
+  throw new UsageError(`unknown --protocol ${JSON.stringify(text)}: expected sockit or classic`);
+}
+
+function parse(argv: string[]) {
+  try {
+    return parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { protocol: { type: 'string' }, to: { type: 'string' }, json: { type: 'boolean' }, ...TRANSPORT_CLI_OPTIONS },
+    });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
+/** The `put` command. */
+export const putCommand: Command = {
+  name: 'put',
+  summary: 'upload files and directories to a files server',
+  help: HELP,
+  async run(argv: string[], io: CliIo): Promise<number> {
+    const { values, positionals } = parse(argv);
+    if (positionals.length < 3) throw new UsageError('put needs PATH... HOST PORT');
+    const port = parsePort(positionals[positionals.length - 1]!);
+    const host = positionals[positionals.length - 2]!;
+    const paths = positionals.slice(0, -2);
+    const protocol = parseProtocol(values.protocol);
+    const transport = await transportFor(values, (line) => io.stderr.write(line + '\n'));
+    const reporter = createReporter(io, { json: values.json ?? false });
+    if (protocol === 'classic') {
+      if (values.to !== undefined) throw new UsageError('--to is not part of the classic protocol (it carries a file name only)');
+      const results: FileResult[] = [];
+      let bytes = 0;
+      for (const p of paths) {
+        const st = await fsp.stat(p).catch(() => undefined);
+        if (st?.isDirectory()) throw new UsageError(`${JSON.stringify(p)} is a directory: the classic protocol sends single files (use --protocol sockit)`);
+      }
+      for (const p of paths) {
+        results.push(await sendClassic({ host, port, file: p, transport, onEvent: (e) => reporter.onEvent(e) }));
+        bytes += results[results.length - 1]!.bytes;
+      }
+      reporter.finish(summarize(results, bytes), 'sent');
+      return ExitCode.OK;
+    }
+    let summary;
+    try {
+      summary = await putFiles({ host, port, transport, paths, ...(values.to !== undefined ? { toDir: values.to } : {}), onEvent: (e) => reporter.onEvent(e) });
+    } finally {
+      reporter.finish(summary, 'uploaded');
+    }
+    return summary.failed === 0 ? ExitCode.OK : ExitCode.FAILURE;
+  },
+};

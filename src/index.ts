@@ -1,0 +1,54 @@
+/**
+ * sockit — TCP and UDP done right. Public API (re-exports only; see docs/architecture.md).
+ */
+
+// Errors: one hierarchy, stable codes (docs/errors.md).
+export * from './errors.js';
+
+// Framing: the sticky-packet fix.
+export {
+  getFraming, isFramingName, DEFAULT_MAX_FRAME_BYTES, FRAMING_NAMES,
+  raw, lines, len32, len32le, len16, varint,
+  type Framing, type FrameDecoder, type DecoderOptions, type FramingName,
+} from './framing/index.js';
+
+// Transports: kernel TCP or RUDP under the same stream contract.
+export type {
+  StreamTransport, StreamTransportName, StreamSocket, StreamListener, ListenOptions, ConnectOptions, BoundAddress,
+} from './io/stream-transport.js';
+export { tcpTransport } from './io/tcp-transport.js';
+
+// TCP: message connections and servers.
+export {
+  MessageConnection, DEFAULT_HIGH_WATER_MARK_BYTES, DEFAULT_READ_HIGH_WATER_MARK_BYTES,
+  type MessageConnectionOptions, type MessageConnectionEvents, type RequestOptions,
+} from './tcp/message-connection.js';
+export { listenTcp, MessageServer, DEFAULT_CLOSE_GRACE_MS, type ListenTcpOptions, type MessageServerEvents } from './tcp/message-server.js';
+export { connectTcp, type ConnectTcpOptions } from './tcp/connect-tcp.js';
+
+// UDP.
+export {
+  UdpEndpoint, MAX_UDP4_PAYLOAD_BYTES, MAX_UDP6_PAYLOAD_BYTES,
+  type UdpBindOptions, type RemoteInfo, type ReceivedDatagram, type UdpEndpointEvents,
+} from './udp/udp-endpoint.js';
+
+// Services.
+export { serveStream, serveDatagram, type RunningServer, type ServeStreamOptions, type ServeDatagramOptions } from './services/serve.js';
+export type { Service, ServiceDefinition, CommonServiceOptions, DatagramPeer } from './services/types.js';
+export { echoService } from './services/echo.js';
+export { upperService } from './services/upper.js';
+export { discardService } from './services/discard.js';
+export { textCodec, TEXT_ENCODINGS, type TextCodec, type TextEncodingName } from './services/text-encoding.js';
+
+// RUDP: TCP's mechanisms over UDP, as net-shaped streams.
+export { createServer as createRudpServer, RudpServer, type RudpServerOptions } from './io/rudp-server.js';
+export { connect as connectRudp, type RudpConnectOptions } from './io/rudp-connect.js';
+export { RudpSocket } from './io/rudp-socket.js';
+export { createRudpTransport, type RudpTransportOptions } from './io/rudp-transport.js';
+export {
+  newReno, cubic, getCongestionController, isCongestionControllerName,
+} from './rudp/congestion/index.js';
+export type { CongestionController, CongestionControllerConfig } from './rudp/congestion/congestion-controller.js';
+
+// Seeded randomness for simulations.
+export { createRng, type Rng } from './core/rng.js';

@@ -1,0 +1,405 @@
+/**
+ * The UDP driver of RUDP: one node:dgram socket, one sans-IO RudpEndpoint, one timer. It is the
+ * short loop DESIGN.md describes — deliver datagrams with `handleDatagram`, run `handleTimeout` when
+ * `pollTimeout` is due, hand events to the sockets, send everything `pollTransmit` yields — and the
+ * only RUDP code that touches a socket, a timer or the clock (performance.now()).
+ *
+ * Read first: src/rudp/datagram-endpoint.ts (the contract), src/rudp/endpoint.ts, Node's dgram docs
+ * (recvBufferSize/sendBufferSize, connect(), getSendQueueCount()).
+ *
+ * Batching: datagrams that arrive in one poll phase of the event loop are all handled before one
+ * flush runs in the check phase (setImmediate), so one flush answers many segments (delayed ACKs,
+ * window updates and new data go out together), and writes made in the same tick share a flush.
+ */
+import dgram from 'node:dgram';
+import { randomBytes, randomInt } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { createRng } from '../core/rng.js';
+import { RudpEndpoint, type RudpConfig } from '../rudp/endpoint.js';
+import type { ConnectionEvent, RudpConnection } from '../rudp/connection.js';
+import type { DatagramAddress } from '../rudp/datagram-endpoint.js';
+import { formatTraceEvent } from '../rudp/trace.js';
+import type { BoundAddress } from './stream-transport.js';
+import { formatHostPort } from './node-errors.js';
+import { refusedByIcmp } from './rudp-errors.js';
+
+/** UDP socket buffers for bulk traffic: the default ~208 KiB drops datagrams under load (DESIGN.md). */
+export const DEFAULT_UDP_BUFFER_BYTES = 4 * 1024 * 1024;
+/**
+ * Stop handing datagrams to libuv while this many wait in its send queue (the kernel's socket buffer
+ * is full); the flush resumes from the send callback. Bounds memory and lets ACKs in.
+ */
+const MAX_QUEUED_SENDS = 64;
+/** Most event/transmit rounds per flush before yielding to the event loop. */
+const MAX_ROUNDS_PER_FLUSH = 64;
+
+/** Engine settings a driver passes through (everything of RudpConfig except what the driver supplies). */
+export type RudpEngineOptions = Omit<RudpConfig, 'local' | 'isnKey' | 'rng' | 'trace'>;
+
+/** Options shared by RUDP servers, sockets and the transport. */
+export interface RudpOptions {
+  /** UDP receive buffer in bytes (default 4 MiB; the OS may cap it at net.core.rmem_max). */
+  recvBufferSize?: number;
+  /** UDP send buffer in bytes (default 4 MiB). */
+  sendBufferSize?: number;
+  /** Engine tunables: congestion controller, MSS, buffers, MSL, timeouts, … */
+  engine?: RudpEngineOptions;
+  /** Receives one readable line per segment, state change, drop and timer (see formatTraceEvent). */
+  trace?: (line: string) => void;
+  /** Origin of trace times (a performance.now() value; default: when the driver was created). */
+  traceOrigin?: number;
+}
+
+/** Receives the events of one connection. */
+export interface ConnectionHandler {
+  handleEvent(event: ConnectionEvent): void;
+}
+
+/** Where a driver binds, and whether it is a client's (connected to one peer). */
+export interface DriverBinding {
+  type: 'udp4' | 'udp6';
+  /** Local address to bind ('::' or '0.0.0.0' for any). Ignored when `peer` is given. */
+  host?: string;
+  /** Local port (0 for any). */
+  port?: number;
+  ipv6Only?: boolean;
+  /** A client driver connects its UDP socket to the one peer it talks to (no per-send lookup, ICMP errors reported). */
+  peer?: DatagramAddress;
+}
+
+let isnKey: Uint8Array | undefined;
+// RFC 6528 §3: one secret key for the process, from a CSPRNG.
+function processIsnKey(): Uint8Array {
+  isnKey ??= randomBytes(16);
+  return isnKey;
+}
+
+/**
+ * One UDP socket and the RUDP endpoint behind it. Servers own one; each client connection owns one
+ * (like a kernel socket's ephemeral port). The socket keeps the process alive while something is
+ * listening or a connection has not finished; connections lingering in TIME_WAIT do not.
+ */
+export class RudpDriver {
+  readonly endpoint: RudpEndpoint;
+  readonly address: BoundAddress;
+  readonly #socket: dgram.Socket;
+  readonly #peer: DatagramAddress | undefined;
+  readonly #handlers = new Map<RudpConnection, ConnectionHandler>();
+  // Connections whose socket was destroyed gracefully: still sending their last bytes and FIN.
+  readonly #orphans = new Set<RudpConnection>();
+  #onAccept: ((connection: RudpConnection) => void) | undefined;
+  #onError: ((err: Error) => void) | undefined;
+  #flushScheduled = false;
+  #timer: NodeJS.Timeout | undefined;
+  #timerDeadline = Infinity;
+  #waitingForSendQueue = false;
+  #timeoutDue = false;
+  #lastFrom: DatagramAddress | undefined;
+  #closed = false;
+  #closeWhenIdle = false;
+  #referenced = true;
+  readonly #closeWaiters: Array<() => void> = [];
+  readonly #afterSend = (): void => this.#onSendComplete();
+  readonly #flushNow = (): void => this.#flush();
+  readonly #onTimer = (): void => this.#fireTimer();
+
+  private constructor(socket: dgram.Socket, engine: RudpEngineOptions, options: RudpOptions, peer: DatagramAddress | undefined) {
+    this.#socket = socket;
+    this.#peer = peer;
+    const a = socket.address();
+    this.address = { host: a.address, port: a.port, family: a.family === 'IPv6' ? 'IPv6' : 'IPv4' };
+    const trace = options.trace;
+    const origin = options.traceOrigin ?? performance.now();
+    this.endpoint = new RudpEndpoint({
+      ...engine,
+      local: { host: a.address, port: a.port },
+      isnKey: processIsnKey(),
+      rng: createRng(randomInt(0x1_0000_0000)),
+      ...(trace ? { trace: (event) => trace(formatTraceEvent(event, origin)) } : {}),
+    });
+    socket.on('message', (msg, rinfo) => this.#onMessage(msg, rinfo));
+    socket.on('error', (err) => this.#onSocketError(err));
+  }
+
+  /** Binds a UDP socket (4 MiB buffers by default) and builds the endpoint on it. */
+  static async bind(binding: DriverBinding, options: RudpOptions = {}): Promise<RudpDriver> {
+    const socket = dgram.createSocket({
+      type: binding.type,
+      ipv6Only: binding.ipv6Only ?? false,
+      recvBufferSize: options.recvBufferSize ?? DEFAULT_UDP_BUFFER_BYTES,
+      sendBufferSize: options.sendBufferSize ?? DEFAULT_UDP_BUFFER_BYTES,
+    });
+    await new Promise<void>((resolve, reject) => {
+      const onError = (err: Error): void => {
+        socket.close();
+        reject(err);
+      };
+      socket.once('error', onError);
+      const done = (): void => {
+        socket.off('error', onError);
+        resolve();
+      };
+      if (binding.peer) {
+        // connect() binds an ephemeral port on the address that routes to the peer.
+        socket.connect(binding.peer.port, binding.peer.host, done);
+      } else {
+        socket.bind({ address: binding.host ?? (binding.type === 'udp6' ? '::' : '0.0.0.0'), port: binding.port ?? 0, exclusive: true }, done);
+      }
+    });
+    return new RudpDriver(socket, options.engine ?? {}, options, binding.peer);
+  }
+
+  /** The current time on the driver's clock. */
+  now(): number {
+    return performance.now();
+  }
+
+  /** Accept connections; `onAccept` gets each one once its handshake completes. */
+  listen(onAccept: (connection: RudpConnection) => void, backlog?: number): void {
+    this.#onAccept = onAccept;
+    this.endpoint.listen(backlog);
+    this.#updateRef();
+  }
+
+  /** Stop accepting (existing connections go on). */
+  stopListening(): void {
+    this.#onAccept = undefined;
+    this.endpoint.stopListening();
+    this.#updateRef();
+    this.kick();
+  }
+
+  /** Socket errors after bind (other than ICMP errors a connection handles) go here. */
+  onError(handler: (err: Error) => void): void {
+    this.#onError = handler;
+  }
+
+  /** Opens a connection to `remote` (sends SYN on the next flush). */
+  connect(remote: DatagramAddress, handler: ConnectionHandler): RudpConnection {
+    const connection = this.endpoint.connect(this.now(), remote);
+    this.register(connection, handler);
+    this.kick();
+    return connection;
+  }
+
+  /** Routes the events of `connection` to `handler` until the connection reports `closed`. */
+  register(connection: RudpConnection, handler: ConnectionHandler): void {
+    this.#handlers.set(connection, handler);
+    this.#updateRef();
+  }
+
+  /** Forgets `connection` (after its socket aborted it); it may still linger in the endpoint. */
+  unregister(connection: RudpConnection): void {
+    this.#handlers.delete(connection);
+    this.#updateRef();
+    this.kick();
+  }
+
+  /**
+   * Keeps driving `connection` after its socket went away (a graceful destroy): the process stays
+   * alive until our data and FIN are acknowledged, as the kernel would deliver them after close().
+   */
+  orphan(connection: RudpConnection): void {
+    this.#handlers.delete(connection);
+    if (!connection.isClosed) this.#orphans.add(connection);
+    this.#updateRef();
+    this.kick();
+  }
+
+  /** Connections not yet `closed` for their application. */
+  get liveConnections(): number {
+    return this.#handlers.size;
+  }
+
+  /** Schedules one flush (events, then transmits, then the timer) for this turn of the event loop. */
+  kick(): void {
+    if (this.#flushScheduled || this.#closed) return;
+    this.#flushScheduled = true;
+    setImmediate(this.#flushNow);
+  }
+
+  /**
+   * Closes the UDP socket once nothing listens, no connection is live and the endpoint is idle
+   * (TIME_WAIT over). Resolves then.
+   */
+  closeWhenIdle(): Promise<void> {
+    this.#closeWhenIdle = true;
+    const p = new Promise<void>((resolve) => {
+      if (this.#closed) resolve();
+      else this.#closeWaiters.push(resolve);
+    });
+    this.kick();
+    return p;
+  }
+
+  /** Closes the UDP socket now; connections still open die silently with it. */
+  destroy(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#socket.close();
+    for (const resolve of this.#closeWaiters.splice(0)) resolve();
+  }
+
+  #onMessage(msg: Buffer, rinfo: dgram.RemoteInfo): void {
+    if (this.#closed) return;
+    let from = this.#peer ?? this.#lastFrom;
+    // Bulk traffic comes from one peer at a time: reuse its address object instead of one per datagram.
+    if (from === undefined || from.port !== rinfo.port || from.host !== rinfo.address) {
+      from = { host: rinfo.address, port: rinfo.port };
+      this.#lastFrom = from;
+    }
+    this.endpoint.handleDatagram(performance.now(), msg, from);
+    this.kick();
+  }
+
+  #onSocketError(err: Error): void {
+    // A connected client socket learns of ICMP port-unreachable as ECONNREFUSED on its next receive:
+    // nobody listens on the peer's port. Only a connection still handshaking treats it as fatal
+    // (RFC 1122 §4.2.3.9: an ICMP error is a soft error for an established connection).
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ECONNREFUSED' && this.#peer) {
+      for (const [connection, handler] of this.#handlers) {
+        if (connection.state === 'SYN_SENT') {
+          connection.abort();
+          this.#handlers.delete(connection);
+          handler.handleEvent({ type: 'closed', error: refusedByIcmp(`connect to ${formatHostPort(this.#peer.host, this.#peer.port)}`, err) });
+        }
+      }
+      this.#updateRef();
+      this.kick();
+      return;
+    }
+    if (this.#onError) this.#onError(err);
+  }
+
+  #fireTimer(): void {
+    this.#timer = undefined;
+    this.#timerDeadline = Infinity;
+    if (this.#closed) return;
+    // libuv runs timers before polling for I/O. After a stall (GC, a busy machine) the ACKs that
+    // would cancel the retransmission timer may already sit in the socket buffer: handle the
+    // timeout in the next flush, after this iteration's poll phase has delivered them, so a late
+    // timer does not become a spurious RTO (and a go-back-N retransmission of the whole window).
+    this.#timeoutDue = true;
+    this.kick();
+  }
+
+  #onSendComplete(): void {
+    if (this.#waitingForSendQueue && this.#socket.getSendQueueCount() < MAX_QUEUED_SENDS / 2) {
+      this.#waitingForSendQueue = false;
+      this.kick();
+    }
+  }
+
+  #flush(): void {
+    this.#flushScheduled = false;
+    if (this.#closed) return;
+    const endpoint = this.endpoint;
+    if (this.#timeoutDue) {
+      this.#timeoutDue = false;
+      endpoint.handleTimeout(performance.now());
+    }
+    let busy = true;
+    for (let round = 0; busy && round < MAX_ROUNDS_PER_FLUSH; round++) {
+      const delivered = this.#deliverEvents();
+      const sent = this.#transmit();
+      busy = delivered || sent;
+    }
+    // Still producing after the cap: let I/O in, then go on in the next turn of the loop.
+    if (busy) this.kick();
+    if (this.#orphans.size > 0) this.#updateRef();
+    const deadline = endpoint.pollTimeout();
+    this.#armTimer(deadline);
+    this.#maybeClose();
+  }
+
+  /** Hands every pending endpoint and connection event to its receiver; true if there were any. */
+  #deliverEvents(): boolean {
+    const endpoint = this.endpoint;
+    let any = false;
+    for (let e = endpoint.pollEvent(); e !== undefined; e = endpoint.pollEvent()) {
+      any = true;
+      if (this.#onAccept) this.#onAccept(e.connection);
+      else e.connection.abort();
+    }
+    for (let ce = endpoint.pollConnectionEvent(); ce !== undefined; ce = endpoint.pollConnectionEvent()) {
+      any = true;
+      const handler = this.#handlers.get(ce.connection);
+      if (ce.event.type === 'closed') {
+        this.#handlers.delete(ce.connection);
+        this.#orphans.delete(ce.connection);
+        this.#updateRef();
+      }
+      handler?.handleEvent(ce.event);
+    }
+    return any;
+  }
+
+  /** Sends what the endpoint has to send, while libuv's queue is short; true if anything went out. */
+  #transmit(): boolean {
+    if (this.#waitingForSendQueue) return false;
+    const socket = this.#socket;
+    const endpoint = this.endpoint;
+    const now = performance.now();
+    let any = false;
+    for (let t = endpoint.pollTransmit(now); t !== undefined; t = endpoint.pollTransmit(now)) {
+      any = true;
+      // With libuv's queue empty a send completes synchronously and needs no callback (each one
+      // costs a nextTick); once sends queue up, the callbacks tell us when the kernel took them.
+      const queued = socket.getSendQueueCount();
+      const callback = queued === 0 ? undefined : this.#afterSend;
+      if (this.#peer) socket.send(t.bytes, callback);
+      else socket.send(t.bytes, t.to.port, t.to.host, callback);
+      if (queued + 1 >= MAX_QUEUED_SENDS) {
+        this.#waitingForSendQueue = true;
+        break;
+      }
+    }
+    return any;
+  }
+
+  #armTimer(deadline: number | undefined): void {
+    if (deadline === undefined) {
+      // Nothing due: a timer still armed fires once and finds nothing to do (cheaper than clearing).
+      return;
+    }
+    if (this.#timer && deadline >= this.#timerDeadline) return;
+    if (this.#timer) clearTimeout(this.#timer);
+    const delayMs = Math.max(0, Math.ceil(deadline - performance.now()));
+    this.#timerDeadline = deadline;
+    this.#timer = setTimeout(this.#onTimer, delayMs);
+    if (!this.#referenced) this.#timer.unref();
+  }
+
+  #updateRef(): void {
+    if (this.#closed) return;
+    const want = this.#onAccept !== undefined || this.#handlers.size > 0 || this.#hasUnfinishedOrphan();
+    if (want === this.#referenced) return;
+    this.#referenced = want;
+    if (want) {
+      this.#socket.ref();
+      this.#timer?.ref();
+    } else {
+      this.#socket.unref();
+      this.#timer?.unref();
+    }
+  }
+
+  #hasUnfinishedOrphan(): boolean {
+    for (const c of this.#orphans) {
+      if (c.isClosed) this.#orphans.delete(c);
+      // Our FIN is acknowledged in FIN_WAIT_2 and TIME_WAIT: nothing of ours is left to deliver.
+      else if (c.state !== 'FIN_WAIT_2' && c.state !== 'TIME_WAIT') return true;
+    }
+    return false;
+  }
+
+  #maybeClose(): void {
+    if (!this.#closeWhenIdle || this.#closed) return;
+    if (this.#onAccept !== undefined || this.#handlers.size > 0 || !this.endpoint.isIdle) return;
+    this.#orphans.clear();
+    this.destroy();
+  }
+}

@@ -1,0 +1,45 @@
+/**
+ * An idle timeout that costs nothing per byte: activity only records a timestamp; the single timer
+ * re-arms itself for the remaining time when it fires early. (Resetting a Node timer on every
+ * chunk or message would dominate a fast connection's cost.)
+ */
+
+/** Calls `onIdle` once no {@link IdleTimer.touch} happened for `timeoutMs`. */
+export class IdleTimer {
+  readonly #timeoutMs: number;
+  readonly #onIdle: () => void;
+  #lastActivityMs: number;
+  #timer: NodeJS.Timeout | undefined;
+
+  /** Starts the timer now. */
+  constructor(timeoutMs: number, onIdle: () => void) {
+    this.#timeoutMs = timeoutMs;
+    this.#onIdle = onIdle;
+    this.#lastActivityMs = Date.now();
+    this.#arm(timeoutMs);
+  }
+
+  /** Records activity: the idle period starts again. */
+  touch(): void {
+    this.#lastActivityMs = Date.now();
+  }
+
+  /** Cancels the timer for good. */
+  stop(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #arm(delayMs: number): void {
+    this.#timer = setTimeout(this.#fire, delayMs);
+    // The socket keeps the process alive while it is open; the timer alone must not.
+    this.#timer.unref();
+  }
+
+  readonly #fire = (): void => {
+    this.#timer = undefined;
+    const idleMs = Date.now() - this.#lastActivityMs;
+    if (idleMs >= this.#timeoutMs) this.#onIdle();
+    else this.#arm(this.#timeoutMs - idleMs);
+  };
+}

@@ -1,0 +1,171 @@
+/**
+ * The receiving side of the sockit protocol (docs/files.md §5): answers each OFFER in order
+ * (ACCEPT with a resume point, or REJECT with a code before any data flows), writes the data of
+ * the file being streamed, checks size and SHA-256 at END and answers DONE or FAIL, and replies
+ * to BYE. Messages are handled one at a time; while the disk is busy, the channel's queue fills
+ * and pauses the socket, which is the backpressure the sender sees.
+ */
+import { FileCodes, FileTransferError, LimitExceededError, ProtocolError, SockitError } from '../errors.js';
+import { wireError, type Message, type WireErrorCode } from './protocol/messages.js';
+import type { FrameChannel } from './frame-channel.js';
+import type { DiskSink, IncomingFile } from './disk-sink.js';
+import type { FileResult, TransferEvent } from './transfer-events.js';
+
+/** Most offers a sender may have outstanding (answered but not finished); bounds our memory. */
+export const MAX_PENDING_OFFERS = 1024;
+
+/** Small files being written to disk at once (their DONE goes out when each is in place). */
+export const PARALLEL_SMALL_FINISHES = 16;
+
+/** Options of {@link receiveFiles}. */
+export interface ReceiveOptions {
+  onEvent?: (event: TransferEvent) => void;
+}
+
+function wireCode(err: unknown): WireErrorCode | undefined {
+  if (err instanceof SockitError && (Object.values(FileCodes) as string[]).includes(err.code)) return err.code as WireErrorCode;
+  return undefined;
+}
+
+/** A refusal to report to the peer: file-protocol errors travel as-is, anything else (EACCES, EIO) as a failure. */
+function refusal(err: unknown): { code: WireErrorCode; message: string } {
+  const code = wireCode(err);
+  if (code && !(err instanceof ProtocolError)) return { code, message: (err as Error).message };
+  if (err instanceof ProtocolError) throw err;
+  const e = err as NodeJS.ErrnoException;
+  if (e?.code === 'ENOSPC') return { code: FileCodes.NO_SPACE, message: 'the receiver ran out of disk space' };
+  if (e?.code === 'EACCES' || e?.code === 'EPERM' || e?.code === 'EROFS') return { code: FileCodes.READ_ONLY, message: `the receiver may not write there (${e.code})` };
+  throw err;
+}
+
+/**
+ * Receives files over an established session until the sender's BYE. Resolves with one result
+ * per offer; rejects when the session failed (parts of interrupted large files are kept for resume).
+ */
+export async function receiveFiles(ch: FrameChannel, sink: DiskSink, options: ReceiveOptions = {}): Promise<FileResult[]> {
+  const emit = options.onEvent ?? (() => undefined);
+  const prepared = new Map<number, IncomingFile>();
+  const results: FileResult[] = [];
+  let current: { id: number; file: IncomingFile } | undefined;
+  let nextOfferId = 0;
+  let totalBytes = 0;
+  let fromPeer: unknown;
+  const inFlight = new Set<Promise<void>>();
+  let finishError: unknown;
+  const finishFile = async (id: number, file: IncomingFile, sha256: string): Promise<void> => {
+    let result: FileResult;
+    try {
+      const done = await file.finish(sha256);
+      ch.send({ type: 'done', id, savedAs: done.savedAs, bytes: done.bytes });
+      result = { rel: file.rel, kind: 'file', ok: true, savedAs: done.savedAs, bytes: done.bytes, resumedFrom: file.resumedFrom };
+    } catch (err) {
+      let r;
+      try {
+        r = refusal(err);
+      } catch (fatal) {
+        finishError ??= fatal;
+        return;
+      }
+      ch.send({ type: 'fail', id, code: r.code, message: r.message });
+      result = { rel: file.rel, kind: 'file', ok: false, bytes: file.size, resumedFrom: 0, error: wireError(r.code, r.message) };
+    }
+    results.push(result);
+    emit({ type: 'file-done', result });
+  };
+  try {
+    for (;;) {
+      if (finishError) throw finishError;
+      const m: Message | undefined = await ch.next();
+      if (m === undefined) throw new FileTransferError(FileCodes.SHORT_TRANSFER, 'the sender closed the connection before it said BYE');
+      switch (m.type) {
+        case 'offer': {
+          if (m.id !== nextOfferId++) throw new ProtocolError(FileCodes.BAD_HEADER, `offer ${m.id} out of order`);
+          if (prepared.size >= MAX_PENDING_OFFERS) {
+            throw new LimitExceededError(FileCodes.BAD_HEADER, `more than ${MAX_PENDING_OFFERS} offers outstanding`, MAX_PENDING_OFFERS, prepared.size + 1);
+          }
+          try {
+            if (m.kind === 'dir') {
+              const savedAs = await sink.makeDirectory(m.path);
+              ch.send({ type: 'accept', id: m.id, offset: 0, prefixSha256: '' });
+              ch.send({ type: 'done', id: m.id, savedAs, bytes: 0 });
+              const result: FileResult = { rel: m.path, kind: 'dir', ok: true, savedAs, bytes: 0, resumedFrom: 0 };
+              results.push(result);
+              emit({ type: 'file-done', result });
+              break;
+            }
+            const file = await sink.prepare(m.path, m.size);
+            prepared.set(m.id, file);
+            ch.send({ type: 'accept', id: m.id, offset: file.offset, prefixSha256: file.prefixSha256 });
+          } catch (err) {
+            const r = refusal(err);
+            ch.send({ type: 'reject', id: m.id, code: r.code, message: r.message });
+            const result: FileResult = { rel: m.path, kind: m.kind, ok: false, bytes: m.size, resumedFrom: 0, error: wireError(r.code, r.message) };
+            results.push(result);
+            emit({ type: 'file-done', result });
+          }
+          break;
+        }
+        case 'begin': {
+          const file = prepared.get(m.id);
+          if (!file || current) throw new ProtocolError(FileCodes.BAD_HEADER, `BEGIN for file ${m.id}, which was not accepted or follows an unfinished file`);
+          await file.begin(m.offset);
+          current = { id: m.id, file };
+          emit({ type: 'file-start', rel: file.rel, size: file.size, offset: m.offset });
+          break;
+        }
+        case 'data': {
+          if (!current) throw new ProtocolError(FileCodes.BAD_HEADER, 'DATA outside a file');
+          await current.file.write(m.bytes);
+          totalBytes += m.bytes.length;
+          emit({ type: 'progress', rel: current.file.rel, fileBytes: current.file.received, size: current.file.size, totalBytes });
+          break;
+        }
+        case 'end': {
+          if (!current || current.id !== m.id) throw new ProtocolError(FileCodes.BAD_HEADER, `END for file ${m.id}, which is not being sent`);
+          const { file } = current;
+          current = undefined;
+          prepared.delete(m.id);
+          const finishing = finishFile(m.id, file, m.sha256);
+          if (!file.inMemory) {
+            await finishing;
+            break;
+          }
+          // Small files are independent of the stream once gathered: write several at once so
+          // 10,000 of them are not 10,000 disk round trips in a row.
+          inFlight.add(finishing);
+          void finishing.finally(() => inFlight.delete(finishing));
+          if (inFlight.size >= PARALLEL_SMALL_FINISHES) await Promise.race(inFlight);
+          break;
+        }
+        case 'bye': {
+          await Promise.all(inFlight);
+          if (finishError) throw finishError;
+          if (current || prepared.size > 0) throw new ProtocolError(FileCodes.BAD_HEADER, 'BYE while files were still in flight');
+          let files = 0;
+          let bytes = 0;
+          for (const r of results) {
+            if (r.ok && r.kind === 'file') {
+              files++;
+              bytes += r.bytes;
+            }
+          }
+          ch.send({ type: 'bye', files, bytes });
+          return results;
+        }
+        case 'error':
+          fromPeer = wireError(m.code, m.message);
+          throw fromPeer;
+        default:
+          throw new ProtocolError(FileCodes.BAD_HEADER, `unexpected ${m.type} message while receiving files`);
+      }
+    }
+  } catch (err) {
+    // Tell the peer why before the connection goes (it may already be gone).
+    if (err !== fromPeer) ch.sendError(err);
+    throw err;
+  } finally {
+    await Promise.all(inFlight);
+    if (current) await current.file.abandon();
+    for (const file of prepared.values()) if (file !== current?.file) await file.abandon();
+  }
+}

@@ -1,0 +1,267 @@
+/**
+ * One file-protocol connection as a queue of decoded messages in, framed messages out, with
+ * backpressure both ways and a stall timeout.
+ *
+ * In: chunks go through the len32 decoder (src/framing) and decodeMessage; decoded messages wait
+ * in a queue for {@link FrameChannel.next}; past `maxQueueBytes` the socket is paused (so a slow
+ * disk on our side slows the peer's sender instead of growing memory) and resumed below a quarter.
+ * Out: small messages written in the same tick are corked into one write; callers check the
+ * boolean of `send` (false above 8 MiB not yet taken by the kernel) and await
+ * {@link FrameChannel.drained} (down to 4 MiB) before producing more.
+ * Stall: if neither a byte arrives nor a write completes for `idleTimeoutMs`, the connection is
+ * destroyed with TimeoutError (phase `transfer`).
+ */
+import { getFraming } from '../framing/index.js';
+import type { FrameDecoder } from '../framing/types.js';
+import type { StreamSocket } from '../io/stream-transport.js';
+import { fromNodeError } from '../io/node-errors.js';
+import { ConnectionError, FileCodes, NetCodes, SockitError, TimeoutError } from '../errors.js';
+import { decodeMessage, encodeMessage, MAX_FRAME_BYTES, type ControlMessage, type Message, type WireErrorCode } from './protocol/messages.js';
+
+/** Options of a {@link FrameChannel}. */
+export interface FrameChannelOptions {
+  /** Destroy the connection when nothing moves for this long (default 30 s; 0 disables). */
+  idleTimeoutMs?: number;
+  /** Decoded bytes held before the socket is paused (default 4 MiB). */
+  maxQueueBytes?: number;
+}
+
+/** Default stall timeout of a file transfer. */
+export const DEFAULT_TRANSFER_IDLE_TIMEOUT_MS = 30_000;
+
+// The agreed cross-team framing API: uint32 big-endian length prefix.
+const len32 = getFraming('len32');
+
+const DEFAULT_MAX_QUEUE_BYTES = 4 * 1024 * 1024;
+
+/** Unflushed bytes above which `send` says "wait": a few blocks in flight keep the socket busy. */
+const SEND_HIGH_WATER_BYTES = 8 * 1024 * 1024;
+
+/** Where {@link FrameChannel.drained} resolves again. */
+const SEND_LOW_WATER_BYTES = 4 * 1024 * 1024;
+
+/** A framed, backpressured, stall-guarded file-protocol connection. */
+export class FrameChannel {
+  readonly socket: StreamSocket;
+  readonly #decoder: FrameDecoder;
+  readonly #queue: Message[] = [];
+  #queueHead = 0;
+  #queueBytes = 0;
+  readonly #maxQueueBytes: number;
+  #waiter: { resolve: (m: Message | undefined) => void; reject: (e: Error) => void } | undefined;
+  #peerEnded = false;
+  #error: Error | undefined;
+  #corked = false;
+  #errorSent = false;
+  #unflushedBytes = 0;
+  #drainWaiters: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
+  #lastActivity = performance.now();
+  #timer: NodeJS.Timeout | undefined;
+  readonly #closed: Promise<void>;
+
+  constructor(socket: StreamSocket, options: FrameChannelOptions = {}) {
+    this.socket = socket;
+    this.#maxQueueBytes = options.maxQueueBytes ?? DEFAULT_MAX_QUEUE_BYTES;
+    this.#decoder = len32.createDecoder({ maxFrameBytes: MAX_FRAME_BYTES });
+    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    socket.on('end', () => this.#onEnd());
+    socket.on('error', (err: Error) => this.#fail(fromNodeError(err, 'file transfer connection')));
+    this.#closed = new Promise((resolve) => socket.once('close', () => resolve()));
+    socket.once('close', () => {
+      this.#stopTimer();
+      // After the peer's clean FIN, next() drains the queue and then reports the end; only a close
+      // without it is an error.
+      if (!this.#peerEnded) this.#fail(new ConnectionError(NetCodes.CONNECTION_CLOSED, 'closed', 'the connection closed in the middle of a transfer'));
+      const waiters = this.#drainWaiters;
+      this.#drainWaiters = [];
+      const err = this.#error ?? new ConnectionError(NetCodes.CONNECTION_CLOSED, 'closed', 'the connection closed while sending');
+      for (const w of waiters) w.reject(err);
+    });
+    const idleMs = options.idleTimeoutMs ?? DEFAULT_TRANSFER_IDLE_TIMEOUT_MS;
+    if (idleMs > 0) {
+      this.#timer = setInterval(() => {
+        if (performance.now() - this.#lastActivity > idleMs) {
+          this.destroy(new TimeoutError('transfer', idleMs, `the peer stalled: nothing sent or received for ${idleMs} ms`));
+        }
+      }, Math.max(10, Math.min(1000, idleMs / 4)));
+      this.#timer.unref();
+    }
+  }
+
+  /** The first error that ended this channel, if any. */
+  get error(): Error | undefined {
+    return this.#error;
+  }
+
+  /** Marks local progress (disk work) so a long local step does not count as a stall. */
+  touch(): void {
+    this.#lastActivity = performance.now();
+  }
+
+  /**
+   * The next message; undefined once the peer half-closed cleanly between messages.
+   * Rejects with the error that ended the connection (decode error, reset, stall).
+   */
+  next(): Promise<Message | undefined> {
+    if (this.#queueHead < this.#queue.length) return Promise.resolve(this.#take());
+    if (this.#error) return Promise.reject(this.#error);
+    if (this.#peerEnded) return Promise.resolve(undefined);
+    return new Promise((resolve, reject) => {
+      this.#waiter = { resolve, reject };
+    });
+  }
+
+  /**
+   * Tells the peer why this session ends (an ERROR message with the error's file-protocol code,
+   * or ERR_SOCKIT_BAD_HEADER for anything else). Only the first call sends.
+   */
+  sendError(err: unknown): void {
+    if (this.#errorSent) return;
+    this.#errorSent = true;
+    const code = err instanceof SockitError && (Object.values(FileCodes) as string[]).includes(err.code) ? (err.code as WireErrorCode) : FileCodes.BAD_HEADER;
+    this.send({ type: 'error', code, message: String((err as Error | undefined)?.message ?? err).slice(0, 900) });
+  }
+
+  /** Sends a control message; false means "wait for {@link drained} before sending much more". */
+  send(msg: ControlMessage): boolean {
+    return this.sendPayload(encodeMessage(msg));
+  }
+
+  /**
+   * Sends one frame whose payload (type byte first) is `payload`, without copying it.
+   * `onFlushed` runs once the kernel has taken it (the buffer may then be reused).
+   */
+  sendPayload(payload: Buffer, onFlushed?: () => void): boolean {
+    const socket = this.socket;
+    if (socket.destroyed || socket.writableEnded) return false;
+    if (!this.#corked) {
+      // Everything written in this tick leaves in one writev: 10,000 small files are 40,000 small
+      // messages, and one write() per message would cost more than the files themselves.
+      this.#corked = true;
+      socket.cork();
+      process.nextTick(() => {
+        this.#corked = false;
+        socket.uncork();
+      });
+    }
+    const [header, body] = len32.encode(payload);
+    const bytes = header!.length + body!.length;
+    this.#unflushedBytes += bytes;
+    socket.write(header!);
+    socket.write(body!, () => {
+      this.#flushed(bytes);
+      onFlushed?.();
+    });
+    return this.#unflushedBytes < SEND_HIGH_WATER_BYTES;
+  }
+
+  #flushed(bytes: number): void {
+    this.#lastActivity = performance.now();
+    this.#unflushedBytes -= bytes;
+    if (this.#unflushedBytes <= SEND_LOW_WATER_BYTES && this.#drainWaiters.length > 0) {
+      const waiters = this.#drainWaiters;
+      this.#drainWaiters = [];
+      for (const w of waiters) w.resolve();
+    }
+  }
+
+  /**
+   * Resolves once what we wrote and the kernel has not taken yet is down to SEND_LOW_WATER_BYTES
+   * (not zero: the socket keeps data to send while the caller reads the next blocks); rejects if
+   * the connection died first.
+   */
+  drained(): Promise<void> {
+    if (this.#error) return Promise.reject(this.#error);
+    if (this.#unflushedBytes <= SEND_LOW_WATER_BYTES) return Promise.resolve();
+    if (this.socket.destroyed) return Promise.reject(new ConnectionError(NetCodes.CONNECTION_CLOSED, 'closed', 'the connection closed while sending'));
+    return new Promise((resolve, reject) => this.#drainWaiters.push({ resolve, reject }));
+  }
+
+  /**
+   * Half-closes our side after everything written has been flushed, then waits (at most
+   * `graceMs`) for the peer to close its side too; destroys the socket after that.
+   */
+  async end(graceMs = 5000): Promise<void> {
+    this.#stopTimer();
+    if (!this.socket.destroyed) this.socket.end();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.#closed, new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)))]);
+    clearTimeout(timer);
+    this.socket.destroy();
+  }
+
+  /** Tears the connection down; pending and later {@link next} calls reject with `err`. */
+  destroy(err?: Error): void {
+    if (err) this.#fail(err);
+    this.#stopTimer();
+    this.socket.destroy();
+  }
+
+  #take(): Message {
+    const msg = this.#queue[this.#queueHead]!;
+    this.#queue[this.#queueHead++] = undefined as unknown as Message;
+    if (this.#queueHead > 1024 && this.#queueHead * 2 > this.#queue.length) {
+      this.#queue.splice(0, this.#queueHead);
+      this.#queueHead = 0;
+    }
+    this.#queueBytes -= msg.type === 'data' ? msg.bytes.length : 64;
+    if (this.#queueBytes < this.#maxQueueBytes / 4 && this.socket.isPaused() && !this.#peerEnded) this.socket.resume();
+    return msg;
+  }
+
+  #deliver(msg: Message): void {
+    const waiter = this.#waiter;
+    if (waiter) {
+      this.#waiter = undefined;
+      waiter.resolve(msg);
+      return;
+    }
+    this.#queue.push(msg);
+    this.#queueBytes += msg.type === 'data' ? msg.bytes.length : 64;
+    if (this.#queueBytes > this.#maxQueueBytes) this.socket.pause();
+  }
+
+  #onData(chunk: Buffer): void {
+    this.#lastActivity = performance.now();
+    if (this.#error) return;
+    try {
+      this.#decoder.push(chunk, (frame) => this.#deliver(decodeMessage(frame)));
+    } catch (err) {
+      // A malformed or oversized frame ends this connection only; tell the peer why first.
+      // The owner sees the error from next() and may still send an ERROR message before closing.
+      const e = err instanceof SockitError ? err : fromNodeError(err, 'file transfer connection');
+      this.#fail(e);
+      this.socket.pause();
+    }
+  }
+
+  #onEnd(): void {
+    this.#peerEnded = true;
+    try {
+      this.#decoder.end(() => undefined);
+    } catch (err) {
+      this.#fail(err as Error);
+      return;
+    }
+    const waiter = this.#waiter;
+    if (waiter && this.#queueHead >= this.#queue.length) {
+      this.#waiter = undefined;
+      waiter.resolve(undefined);
+    }
+  }
+
+  #fail(err: Error): void {
+    if (this.#error) return;
+    this.#error = err;
+    const waiter = this.#waiter;
+    if (waiter) {
+      this.#waiter = undefined;
+      waiter.reject(err);
+    }
+  }
+
+  #stopTimer(): void {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+}

@@ -1,0 +1,46 @@
+/**
+ * What a transfer reports while it runs (progress renderers and `--json` read these) and what it
+ * returns per file.
+ */
+import type { FileTransferError } from '../errors.js';
+
+/** The outcome of one file or directory. */
+export interface FileResult {
+  /** The path as sent. */
+  rel: string;
+  kind: 'file' | 'dir';
+  ok: boolean;
+  /** Where the receiver stored it, relative to its root (may be `name (1).ext`). */
+  savedAs?: string;
+  /** Bytes of the file (its full size when ok). */
+  bytes: number;
+  /** Bytes that were already there and not sent again (resume). */
+  resumedFrom: number;
+  /** Why it failed, when it did. */
+  error?: FileTransferError;
+}
+
+/** Progress events, in order: start, then per file file-start, progress*, file-done. */
+export type TransferEvent =
+  | { type: 'start'; files: number; bytes: number }
+  | { type: 'file-start'; rel: string; size: number; offset: number }
+  | { type: 'progress'; rel: string; fileBytes: number; size: number; totalBytes: number }
+  | { type: 'file-done'; result: FileResult };
+
+/** A whole session's outcome. */
+export interface TransferSummary {
+  results: FileResult[];
+  /** Files and directories that arrived. */
+  ok: number;
+  /** Files and directories that did not. */
+  failed: number;
+  /** File bytes moved over the network in this session. */
+  bytesSent: number;
+}
+
+/** Builds the summary of a list of results. */
+export function summarize(results: FileResult[], bytesSent: number): TransferSummary {
+  let ok = 0;
+  for (const r of results) if (r.ok) ok++;
+  return { results, ok, failed: results.length - ok, bytesSent };
+}

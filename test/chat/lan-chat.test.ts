@@ -1,0 +1,166 @@
+// Serverless LAN chat over real UDP multicast on loopback: three in-process instances plus one
+// spawned `sockit chat --lan`, a lossy path simulated by a seeded drop filter on one receiver,
+// a duplicate put on the wire by hand, presence via heartbeats, and goodbyes.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { LanChatNode } from '../../src/chat/lan-chat.js';
+import type { LanEvent } from '../../src/chat/protocol/lan-chat-state.js';
+import { decodeLanMessage } from '../../src/chat/protocol/lan-message.js';
+import { createRng } from '../../src/core/rng.js';
+import { UdpEndpoint } from '../../src/udp/udp-endpoint.js';
+import { SockitProcess, withSafety } from './chat-test-support.js';
+
+/** Events of one node, and a way to wait for the one a test expects. */
+class EventLog {
+  readonly events: LanEvent[] = [];
+  #waiters: Array<() => void> = [];
+  constructor(node: LanChatNode) {
+    node.on('event', (e: LanEvent) => {
+      this.events.push(e);
+      for (const w of this.#waiters) w();
+    });
+  }
+  /** Waits until `check` holds, re-checking on every event and (for conditions no event marks) every 20 ms. */
+  async waitFor(what: string, check: (events: LanEvent[]) => boolean): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await withSafety(new Promise<void>((resolve) => {
+        const poll = (): void => {
+          if (!check(this.events)) return;
+          clearInterval(timer);
+          this.#waiters = this.#waiters.filter((w) => w !== poll);
+          resolve();
+        };
+        timer = setInterval(poll, 20);
+        this.#waiters.push(poll);
+        poll();
+      }), what);
+    } finally {
+      clearInterval(timer);
+    }
+  }
+  texts(nick: string): string[] {
+    return this.events.flatMap((e) => (e.kind === 'message' && e.nick === nick ? [e.text] : []));
+  }
+  lostFrom(nick: string): number {
+    return this.events.reduce((n, e) => n + (e.kind === 'lost' && e.nick === nick ? e.count : 0), 0);
+  }
+}
+
+async function freeUdpPort(): Promise<number> {
+  const probe = await UdpEndpoint.bind({ host: '0.0.0.0', port: 0, type: 'udp4' });
+  const port = probe.address.port;
+  await probe.close();
+  return port;
+}
+
+describe('LAN chat over multicast on loopback', () => {
+  // A group of its own per run, so parallel test runs on the machine do not hear each other.
+  const group = { address: `239.255.${process.pid % 250}.${(process.pid >> 8) % 250 + 1}`, port: 0 };
+  const timing = { iface: '127.0.0.1', heartbeatMs: 100, lossDelayMs: 50, peerTimeoutMs: 5000 };
+  let alice: LanChatNode;
+  let bob: LanChatNode;
+  let carol: LanChatNode;
+  let bobLog: EventLog;
+  let carolLog: EventLog;
+  const carolRaw: Buffer[] = [];
+  const rng = createRng(2024);
+  // Alice will send 10 messages; bob's path loses two random ones and always the last one (which
+  // only a heartbeat can reveal).
+  const dropped = new Set<number>([10]);
+  while (dropped.size < 3) dropped.add(rng.int(2, 9));
+
+  before(async () => {
+    group.port = await freeUdpPort();
+    alice = await LanChatNode.start({ nick: 'alice', group, ...timing });
+    bob = await LanChatNode.start({
+      nick: 'bob', group, ...timing,
+      receiveFilter: (datagram) => {
+        const m = decodeLanMessage(datagram);
+        return !(m?.kind === 'msg' && m.nick === 'alice' && dropped.has(m.seq));
+      },
+    });
+    carol = await LanChatNode.start({ nick: 'carol', group, ...timing, receiveFilter: (d) => (carolRaw.push(Buffer.from(d)), true) });
+    bobLog = new EventLog(bob);
+    carolLog = new EventLog(carol);
+  });
+  after(() => Promise.all([alice.close(), bob.close(), carol.close()]));
+
+  test('presence: everyone appears in /who through heartbeats', async () => {
+    const nicks = (n: LanChatNode): string[] => n.who().map((p) => p.nick);
+    await bobLog.waitFor('bob sees alice and carol', () => nicks(bob).join() === 'alice,carol');
+    await carolLog.waitFor('carol sees alice and bob', () => nicks(carol).join() === 'alice,bob');
+    assert.equal(alice.mode, 'multicast');
+  });
+
+  test('messages reach everyone; a lossy path shows the gap count, never a wrong message', async () => {
+    const sent = Array.from({ length: 10 }, (_, i) => `message ${i + 1}`);
+    for (const text of sent) await alice.say(text);
+    await carolLog.waitFor('carol has all 10', () => carolLog.texts('alice').length === 10);
+    assert.deepEqual(carolLog.texts('alice'), sent);
+    assert.equal(carolLog.lostFrom('alice'), 0);
+    await bobLog.waitFor('bob counted the 3 lost', () => bobLog.lostFrom('alice') === dropped.size);
+    assert.deepEqual(bobLog.texts('alice'), sent.filter((_, i) => !dropped.has(i + 1)));
+  });
+
+  test('a duplicated datagram is shown once', async () => {
+    const original = carolRaw.find((d) => decodeLanMessage(d)?.kind === 'msg');
+    assert.ok(original, 'carol captured a message datagram');
+    const replayer = await UdpEndpoint.bind({ host: '127.0.0.1', port: 0, type: 'udp4' });
+    try {
+      replayer.setMulticastInterface('127.0.0.1');
+      const copies = (): number => carolRaw.filter((d) => d.equals(original)).length;
+      await replayer.send(original, group.port, group.address);
+      await carolLog.waitFor('the copy arrived', () => copies() === 2);
+      assert.equal(carolLog.texts('alice').filter((t) => t === decodeLanMessage(original)?.text).length, 1);
+    } finally {
+      await replayer.close();
+    }
+  });
+
+  test('sockit chat --lan talks with the others; rooms separate; goodbyes are announced', async () => {
+    const dave = new SockitProcess(['chat', '--lan', '--nick', 'dave', '--iface', '127.0.0.1', '--group', `${group.address}:${group.port}`]);
+    try {
+      await dave.stdout.waitFor(/^\* LAN chat on multicast /);
+      await carolLog.waitFor('carol sees dave', () => carol.who().some((p) => p.nick === 'dave'));
+      dave.write('hello from the CLI');
+      await carolLog.waitFor('dave spoke', () => carolLog.texts('dave').includes('hello from the CLI'));
+      await alice.say('hi dave');
+      await dave.stdout.waitFor('[#lobby] <alice> hi dave');
+      // Presence arrives with each instance's heartbeat: wait until dave has heard everyone.
+      for (const nick of ['alice', 'bob', 'carol']) await dave.stdout.waitFor(`* ${nick} joined #lobby`);
+      dave.write('/who');
+      await dave.stdout.waitFor('* #lobby (4): alice, bob, carol, dave');
+      dave.write('/join #quiet');
+      await dave.stdout.waitFor('* you now talk in #quiet');
+      await carolLog.waitFor('dave moved', () => carol.who('#quiet').some((p) => p.nick === 'dave'));
+      await alice.say('lobby only');
+      dave.write('/me is alone');
+      await dave.stdout.waitFor('[#quiet] * dave is alone');
+      await carolLog.waitFor('carol got the action event', () => carolLog.events.some((e) => e.kind === 'message' && e.action && e.room === '#quiet'));
+      dave.write('/quit');
+      assert.equal(await dave.exit(), 0);
+      await carolLog.waitFor('dave said bye', () => carolLog.events.some((e) => e.kind === 'left' && e.nick === 'dave' && e.reason === 'bye'));
+      assert.equal(dave.stdout.lines.some((l) => l.includes('lobby only')), false);
+    } finally {
+      dave.child.kill();
+    }
+  });
+});
+
+describe('LAN chat over broadcast (the fallback)', () => {
+  test('two instances on the loopback broadcast address hear each other', async () => {
+    const group = { address: '239.255.0.1', port: await freeUdpPort() };
+    const one = await LanChatNode.start({ nick: 'one', group, broadcastAddress: '127.255.255.255', heartbeatMs: 100 });
+    const two = await LanChatNode.start({ nick: 'two', group, broadcastAddress: '127.255.255.255', heartbeatMs: 100 });
+    try {
+      const twoLog = new EventLog(two);
+      assert.equal(one.mode, 'broadcast');
+      await twoLog.waitFor('two hears one', () => two.who().some((p) => p.nick === 'one'));
+      await one.say('over broadcast');
+      await twoLog.waitFor('the message', () => twoLog.texts('one').includes('over broadcast'));
+    } finally {
+      await Promise.all([one.close(), two.close()]);
+    }
+  });
+});

@@ -1,0 +1,82 @@
+// sockit's services and file transfer over --rudp on loopback, directly and through `sockit impair`
+// dropping 5% of the datagrams both ways: the built CLI as real processes.
+import { test, describe, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createHash, randomBytes } from 'node:crypto';
+import { killAll, sockit, sockitListener, type Proc } from '../cli/support/processes.js';
+
+const HOST = '127.0.0.1';
+
+after(killAll);
+
+/** Starts `sockit impair` in front of `port`, losing `loss` of the datagrams; resolves with its port. */
+async function impair(port: number, loss: string): Promise<{ proc: Proc; port: number }> {
+  const proc = sockit(['impair', '--listen', `${HOST}:0`, '--to', `${HOST}:${port}`, '--loss', loss, '--seed', '5'], { killAfterMs: 60_000 });
+  const m = await proc.waitForStderr(/impairing udp \S+:(\d+) -> /);
+  return { proc, port: Number(m[1]) };
+}
+
+const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
+
+for (const path of ['direct', 'impaired 5% loss'] as const) {
+  describe(`sockit over --rudp, ${path}`, () => {
+    test('listen --service upper / connect: every line comes back upper-cased', async () => {
+      const server = await sockitListener(['0', '--host', HOST, '--service', 'upper', '--rudp'], { killAfterMs: 60_000 });
+      const relay = path === 'direct' ? undefined : await impair(server.port, '5%');
+      const lines = Array.from({ length: 200 }, (_, i) => `line ${i} of the seeds' uppercase server`);
+      const client = sockit(['connect', HOST, String(relay?.port ?? server.port), '--rudp'], { stdin: lines.join('\n') + '\n', killAfterMs: 60_000 });
+      const result = await client.result();
+      assert.equal(result.code, 0, result.stderr);
+      assert.equal(result.stdout, lines.map((l) => l.toUpperCase()).join('\n') + '\n');
+      await server.proc.stop();
+      await relay?.proc.stop();
+    });
+
+    test('listen --service echo / connect: 256 KiB of binary comes back intact', async () => {
+      const server = await sockitListener(['0', '--host', HOST, '--service', 'echo', '--framing', 'raw', '--rudp'], { killAfterMs: 60_000 });
+      const relay = path === 'direct' ? undefined : await impair(server.port, '5%');
+      const data = randomBytes(256 * 1024);
+      const client = sockit(['connect', HOST, String(relay?.port ?? server.port), '--rudp'], { stdin: data, killAfterMs: 60_000 });
+      const exit = await client.exited;
+      assert.equal(exit.code, 0, client.stderr);
+      assert.equal(sha256(client.stdoutBytes), sha256(data));
+      await server.proc.stop();
+      await relay?.proc.stop();
+    });
+
+    test('put to listen --service files: the file arrives byte for byte', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'sockit-rudp-files-'));
+      const src = mkdtempSync(join(tmpdir(), 'sockit-rudp-src-'));
+      try {
+        const data = randomBytes(1024 * 1024 + 17);
+        writeFileSync(join(src, 'payload.bin'), data);
+        const server = await sockitListener(['0', '--host', HOST, '--service', 'files', '--dir', dir, '--rudp'], { killAfterMs: 60_000 });
+        const relay = path === 'direct' ? undefined : await impair(server.port, '5%');
+        const put = sockit(['put', join(src, 'payload.bin'), HOST, String(relay?.port ?? server.port), '--rudp'], { killAfterMs: 60_000 });
+        const result = await put.result();
+        assert.equal(result.code, 0, result.stderr);
+        assert.equal(sha256(readFileSync(join(dir, 'payload.bin'))), sha256(data));
+        await server.proc.stop();
+        await relay?.proc.stop();
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+        rmSync(src, { recursive: true, force: true });
+      }
+    });
+  });
+}
+
+test('connect --rudp --trace prints the handshake and the four-way close on stderr', async () => {
+  const server = await sockitListener(['0', '--host', HOST, '--service', 'echo', '--rudp'], { killAfterMs: 30_000 });
+  const client = sockit(['connect', HOST, String(server.port), '--rudp', '--trace'], { stdin: 'traced\n', killAfterMs: 30_000 });
+  const result = await client.result();
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(result.stdout, 'traced\n');
+  assert.match(result.stderr, /→ SYN seq=\d+ .*\[SYN_SENT\]/);
+  assert.match(result.stderr, /← SYN\+ACK seq=\d+ ack=\d+ .*\[ESTABLISHED\]/);
+  assert.match(result.stderr, /→ FIN\+ACK /);
+  await server.proc.stop();
+});

@@ -1,0 +1,115 @@
+// The file-transfer commands as a person runs them: `sockit listen --service files` with
+// `sockit put`, `get` and `ls` as separate processes; exit codes, quiet output off a TTY, --json,
+// and one-line errors.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { randomFile, runCli, startCliFilesServer, tempDir, treeDigest, listTree } from './transfer-support.js';
+
+let work: ReturnType<typeof tempDir>;
+let src: string;
+
+before(async () => {
+  work = tempDir('cli');
+  src = path.join(work.dir, 'src');
+  await randomFile(path.join(src, 'album', 'track1.bin'), 2 * 1024 * 1024 + 5);
+  await fsp.writeFile(path.join(src, 'album', '歌词.txt'), '歌词\n');
+  await fsp.mkdir(path.join(src, 'album', 'empty'));
+  await fsp.writeFile(path.join(src, 'note.txt'), 'note');
+});
+
+after(async () => {
+  await work.cleanup();
+});
+
+async function serverDir(name: string): Promise<string> {
+  const dir = path.join(work.dir, name);
+  await fsp.mkdir(dir);
+  return dir;
+}
+
+test('put, ls and get round-trip a directory and a file between sockit processes', async () => {
+  const shared = await serverDir('shared');
+  const server = await startCliFilesServer(['--dir', shared]);
+  try {
+    const put = await runCli(['put', path.join(src, 'album'), path.join(src, 'note.txt'), '127.0.0.1', String(server.port)]);
+    assert.equal(put.code, 0, put.stderr);
+    assert.equal(put.stdout + put.stderr, '', 'quiet when not a TTY');
+    assert.deepEqual(await treeDigest(shared), await treeDigest(src));
+
+    const ls = await runCli(['ls', '127.0.0.1', String(server.port), '--json']);
+    assert.equal(ls.code, 0, ls.stderr);
+    assert.deepEqual((JSON.parse(ls.stdout) as Array<{ name: string; kind: string }>).map((e) => `${e.name}:${e.kind}`), ['album:dir', 'note.txt:file']);
+    const lsText = await runCli(['ls', '127.0.0.1', String(server.port), 'album']);
+    assert.match(lsText.stdout, /track1\.bin\n/);
+    assert.match(lsText.stdout, /empty\/\n/);
+
+    const out = path.join(work.dir, 'downloaded');
+    const get = await runCli(['get', '127.0.0.1', String(server.port), 'album', 'note.txt', '--out', out, '--json']);
+    assert.equal(get.code, 0, get.stderr);
+    const events = get.stdout.trim().split('\n').map((l) => JSON.parse(l) as { event: string; ok?: boolean; failed?: number });
+    assert.equal(events.at(-1)!.event, 'summary');
+    assert.equal(events.at(-1)!.failed, 0);
+    assert.equal(events.filter((e) => e.event === 'file-done' && e.ok).length, 5);
+    assert.deepEqual(await treeDigest(out), await treeDigest(src));
+  } finally {
+    await server.stop();
+  }
+});
+
+test('refusals are one clear line with the code, and exit status 1', async () => {
+  const shared = await serverDir('limited');
+  const server = await startCliFilesServer(['--dir', shared, '--max-size', '1K']);
+  try {
+    const put = await runCli(['put', path.join(src, 'album', 'track1.bin'), path.join(src, 'note.txt'), '127.0.0.1', String(server.port)]);
+    assert.equal(put.code, 1);
+    assert.equal(put.stderr, `sockit: track1.bin: "track1.bin" is ${2 * 1024 * 1024 + 5} bytes, over the 1024-byte limit of this server (--max-size) (ERR_SOCKIT_FILE_TOO_LARGE)\n`);
+    assert.deepEqual(await listTree(shared), ['note.txt']);
+
+    const get = await runCli(['get', '127.0.0.1', String(server.port), 'missing.txt', '--out', path.join(work.dir, 'nowhere')]);
+    assert.equal(get.code, 1);
+    assert.equal(get.stderr, 'sockit: "missing.txt" does not exist (ERR_SOCKIT_NOT_FOUND)\n');
+  } finally {
+    await server.stop();
+  }
+});
+
+test('a --read-only server refuses put but serves get', async () => {
+  const shared = await serverDir('readonly');
+  await fsp.writeFile(path.join(shared, 'readme.txt'), 'read me');
+  const server = await startCliFilesServer(['--dir', shared, '--read-only']);
+  try {
+    const put = await runCli(['put', path.join(src, 'note.txt'), '127.0.0.1', String(server.port)]);
+    assert.equal(put.code, 1);
+    assert.match(put.stderr, /^sockit: this server is read-only \(--read-only\): uploads are refused \(ERR_SOCKIT_READ_ONLY\)\n/);
+    const out = path.join(work.dir, 'ro-out');
+    const get = await runCli(['get', '127.0.0.1', String(server.port), 'readme.txt', '--out', out]);
+    assert.equal(get.code, 0, get.stderr);
+    assert.equal(await fsp.readFile(path.join(out, 'readme.txt'), 'utf8'), 'read me');
+  } finally {
+    await server.stop();
+  }
+});
+
+test('sockit put --protocol classic to sockit listen --protocol classic', async () => {
+  const shared = await serverDir('classic');
+  const server = await startCliFilesServer(['--dir', shared, '--protocol', 'classic']);
+  try {
+    const put = await runCli(['put', '--protocol', 'classic', path.join(src, 'album', '歌词.txt'), path.join(src, 'note.txt'), '127.0.0.1', String(server.port)]);
+    assert.equal(put.code, 0, put.stderr);
+    assert.equal(put.stdout, '');
+  } finally {
+    await server.stop();
+  }
+  assert.deepEqual(await listTree(shared), ['note.txt', '歌词.txt']);
+  assert.equal(await fsp.readFile(path.join(shared, '歌词.txt'), 'utf8'), '歌词\n');
+});
+
+test('usage errors exit 2', async () => {
+  for (const args of [['put', 'only-a-path'], ['put', 'a', 'host', 'notaport'], ['get', '127.0.0.1'], ['ls'], ['put', '--protocol', 'ftp', 'a', 'h', '1']]) {
+    const r = await runCli(args);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, /^sockit: .*\(ERR_SOCKIT_USAGE\)\n/);
+  }
+});

@@ -1,0 +1,104 @@
+// The pure parts of file transfer: which paths are refused, numbered names, the classic header
+// and the sockit messages (encode, decode, and what a hostile peer may not make us accept).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { isSafeRelativePath, safeDirSegments, safeSegments } from '../../src/transfer/protocol/safe-path.js';
+import { numberedName } from '../../src/transfer/protocol/unique-name.js';
+import { decodeClassicHeader, decodeClassicLength, encodeClassicHeader } from '../../src/transfer/protocol/classic-header.js';
+import { decodeMessage, encodeMessage, MAX_CONTROL_BYTES, MessageType, type ControlMessage } from '../../src/transfer/protocol/messages.js';
+import { FileTransferError, isSockitError } from '../../src/errors.js';
+import { FORBIDDEN_PATHS } from './transfer-support.js';
+
+test('every forbidden path form is refused with ERR_SOCKIT_FORBIDDEN_PATH and a reason', () => {
+  for (const p of FORBIDDEN_PATHS) {
+    assert.throws(
+      () => safeSegments(p),
+      (err: unknown) => err instanceof FileTransferError && err.code === 'ERR_SOCKIT_FORBIDDEN_PATH' && err.message.startsWith('refused path'),
+      `expected ${JSON.stringify(p)} to be refused`,
+    );
+  }
+});
+
+test('ordinary relative paths, Unicode included, are split into segments', () => {
+  assert.deepEqual(safeSegments('中文文件名.txt'), ['中文文件名.txt']);
+  assert.deepEqual(safeSegments('photos/2024/a b (1).jpg'), ['photos', '2024', 'a b (1).jpg']);
+  assert.deepEqual(safeSegments('.bashrc'), ['.bashrc']);
+  assert.deepEqual(safeSegments('console.log'), ['console.log']);
+  assert.equal(isSafeRelativePath('..hidden'), true);
+  assert.deepEqual(safeDirSegments(''), []);
+  assert.deepEqual(safeDirSegments('.'), []);
+  assert.deepEqual(safeDirSegments('in/box/'), ['in', 'box']);
+  assert.throws(() => safeDirSegments('../up'), /refused path/);
+});
+
+test('numbered names keep the extension and handle dotfiles', () => {
+  assert.equal(numberedName('report.pdf', 0), 'report.pdf');
+  assert.equal(numberedName('report.pdf', 1), 'report (1).pdf');
+  assert.equal(numberedName('archive.tar.gz', 2), 'archive.tar (2).gz');
+  assert.equal(numberedName('README', 3), 'README (3)');
+  assert.equal(numberedName('.bashrc', 1), '.bashrc (1)');
+});
+
+test('the classic header is int32 little-endian length + UTF-8 JSON, as struct.pack("i") writes it', () => {
+  const bytes = encodeClassicHeader({ filename: '中文文件名.txt', filesize: 258 });
+  const json = Buffer.from(JSON.stringify({ filename: '中文文件名.txt', filesize: 258 }), 'utf8');
+  assert.equal(bytes.readInt32LE(0), json.length);
+  assert.deepEqual(bytes.subarray(4), json);
+  assert.equal(decodeClassicLength(bytes.subarray(0, 4)), json.length);
+  assert.deepEqual(decodeClassicHeader(bytes.subarray(4)), { filename: '中文文件名.txt', filesize: 258 });
+  // Python's json.dumps escapes non-ASCII by default: the same header, spelled differently.
+  assert.deepEqual(decodeClassicHeader(Buffer.from('{"filename": "\\u4e2d.txt", "filesize": 0}')), { filename: '中.txt', filesize: 0 });
+});
+
+test('classic header limits: negative, zero and oversized lengths and bad JSON are refused', () => {
+  const len = (n: number): Buffer => {
+    const b = Buffer.alloc(4);
+    b.writeInt32LE(n, 0);
+    return b;
+  };
+  assert.throws(() => decodeClassicLength(len(-1)), (e: unknown) => isSockitError(e, 'ERR_SOCKIT_BAD_HEADER'));
+  assert.throws(() => decodeClassicLength(len(0)), (e: unknown) => isSockitError(e, 'ERR_SOCKIT_BAD_HEADER'));
+  assert.throws(() => decodeClassicLength(len(1 << 30)), (e: unknown) => isSockitError(e, 'ERR_SOCKIT_BAD_HEADER') && (e as Error).name === 'LimitExceededError');
+  assert.throws(() => decodeClassicHeader(Buffer.from('not json')), /not UTF-8 JSON/);
+  assert.throws(() => decodeClassicHeader(Buffer.from('{"filename": "a", "filesize": -5}')), /filesize/);
+  assert.throws(() => decodeClassicHeader(Buffer.from('{"filesize": 5}')), /filename/);
+  assert.throws(() => decodeClassicHeader(Buffer.from([0x7b, 0xff, 0x7d])), /not UTF-8 JSON/);
+});
+
+test('sockit messages round-trip through encode and decode', () => {
+  const messages: ControlMessage[] = [
+    { type: 'hello', version: 1, features: ['sha256', 'resume'], agent: 'sockit' },
+    { type: 'put', dir: 'in' },
+    { type: 'get', names: ['a', 'b/c'] },
+    { type: 'ls', dir: '' },
+    { type: 'list', entries: [{ name: 'x', kind: 'file', size: 3, mtimeMs: 5 }], more: false },
+    { type: 'offer', id: 7, path: '中文文件名.txt', kind: 'file', size: 1 << 40 },
+    { type: 'accept', id: 7, offset: 0, prefixSha256: '' },
+    { type: 'reject', id: 7, code: 'ERR_SOCKIT_NO_SPACE', message: 'full' },
+    { type: 'begin', id: 7, offset: 1024 },
+    { type: 'end', id: 7, sha256: 'ab'.repeat(32) },
+    { type: 'done', id: 7, savedAs: 'x (1).txt', bytes: 9 },
+    { type: 'fail', id: 7, code: 'ERR_SOCKIT_BAD_HASH', message: 'mismatch' },
+    { type: 'bye', files: 1, bytes: 9 },
+    { type: 'error', code: 'ERR_SOCKIT_READ_ONLY', message: 'no' },
+  ];
+  for (const m of messages) assert.deepEqual(decodeMessage(encodeMessage(m)), m);
+  const data = Buffer.from([MessageType.DATA, 1, 2, 3]);
+  const decoded = decodeMessage(data);
+  assert.equal(decoded.type, 'data');
+  assert.deepEqual(decoded.type === 'data' && [...decoded.bytes], [1, 2, 3]);
+});
+
+test('malformed sockit messages are ProtocolErrors with ERR_SOCKIT_BAD_HEADER', () => {
+  const bad = (payload: Buffer): void =>
+    assert.throws(() => decodeMessage(payload), (e: unknown) => isSockitError(e, 'ERR_SOCKIT_BAD_HEADER'), payload.toString('hex').slice(0, 40));
+  bad(Buffer.alloc(0));
+  bad(Buffer.from([0x7e, 0x7b, 0x7d]));
+  bad(Buffer.concat([Buffer.from([MessageType.OFFER]), Buffer.from('{"id": -1, "path": "a", "kind": "file", "size": 1}')]));
+  bad(Buffer.concat([Buffer.from([MessageType.OFFER]), Buffer.from('{"id": 1, "path": "a", "kind": "link", "size": 1}')]));
+  bad(Buffer.concat([Buffer.from([MessageType.OFFER]), Buffer.from('{"id": 1, "path": "a", "kind": "file", "size": 1.5}')]));
+  bad(Buffer.concat([Buffer.from([MessageType.END]), Buffer.from('{"id": 1, "sha256": "XYZ"}')]));
+  bad(Buffer.concat([Buffer.from([MessageType.HELLO]), Buffer.from('[1,2]')]));
+  bad(Buffer.concat([Buffer.from([MessageType.HELLO]), Buffer.from('{')]));
+  bad(Buffer.concat([Buffer.from([MessageType.LS]), Buffer.alloc(MAX_CONTROL_BYTES + 1, 0x20)]));
+});
