@@ -20,7 +20,7 @@ export { tcpTransport } from './io/tcp-transport.js';
 
 // TCP: message connections and servers.
 export {
-  MessageConnection, DEFAULT_HIGH_WATER_MARK_BYTES, DEFAULT_READ_HIGH_WATER_MARK_BYTES,
+  MessageConnection, DEFAULT_HIGH_WATER_MARK_BYTES, DEFAULT_READ_HIGH_WATER_MARK_BYTES, INBOX_MESSAGE_OVERHEAD_BYTES,
   type MessageConnectionOptions, type MessageConnectionEvents, type RequestOptions,
 } from './tcp/message-connection.js';
 export { listenTcp, MessageServer, DEFAULT_CLOSE_GRACE_MS, type ListenTcpOptions, type MessageServerEvents } from './tcp/message-server.js';
@@ -52,3 +52,31 @@ export type { CongestionController, CongestionControllerConfig } from './rudp/co
 
 // Seeded randomness for simulations.
 export { createRng, type Rng } from './core/rng.js';
+
+// File transfer: the seeds' classic protocol and the sockit protocol (docs/files.md).
+export { putFiles, getFiles, listFiles, type FilesClientOptions } from './transfer/files-client.js';
+export { startFilesServer, serveFilesConnection, type FilesServer, type FilesServerOptions, type FilesProtocol } from './transfer/files-server.js';
+export { sendClassic, receiveClassic, type SendClassicOptions, type ReceiveClassicOptions } from './transfer/classic.js';
+export type { TransferEvent, FileResult, TransferSummary } from './transfer/transfer-events.js';
+export { safeSegments, isSafeRelativePath } from './transfer/protocol/safe-path.js';
+export { filesService } from './services/files.js';
+
+// Chat: TCP server and client, LAN chat over UDP multicast (docs/chat.md).
+export { listenChat, ChatServer, DEFAULT_MAX_SEND_QUEUE_BYTES, type ChatServerOptions, type ListenChatOptions, type RunningChatServer } from './chat/chat-server.js';
+export { runChatClient } from './chat/chat-client.js';
+export { ChatTerminal } from './chat/chat-terminal.js';
+export { ChatHub, DEFAULT_CHAT_HUB_OPTIONS, type ChatSink, type ChatHubOptions } from './chat/protocol/chat-hub.js';
+export { LanChatNode, type LanChatOptions } from './chat/lan-chat.js';
+export { LanChatState, type LanEvent } from './chat/protocol/lan-chat-state.js';
+export { encodeLanMessage, decodeLanMessage, DEFAULT_LAN_GROUP } from './chat/protocol/lan-message.js';
+export { LineSplitter } from './chat/protocol/line-splitter.js';
+export { MAX_LINE_BYTES } from './chat/protocol/chat-text.js';
+export { TokenBucket } from './chat/protocol/token-bucket.js';
+export { chatService } from './services/chat.js';
+
+// The RUDP engine itself (sans-IO): drive it with your own loop, or the simulator.
+export { RudpEndpoint, type RudpConfig, type EndpointEvent, type EndpointCounters } from './rudp/endpoint.js';
+export { RudpConnection, RudpState, type ConnectionEvent, type RudpStateName, type ConnectionCounters } from './rudp/connection.js';
+export { formatTraceEvent, type TraceEvent } from './rudp/trace.js';
+export { decodeSegment, encodeSegment, encodedLength } from './rudp/wire/segment-codec.js';
+export { Flags, type Segment } from './rudp/wire/segment.js';

@@ -11,6 +11,7 @@
  * - the once-a-second tick for idle pings, and graceful shutdown.
  */
 import { performance } from 'node:perf_hooks';
+import { ChatCodes } from '../errors.js';
 import { textCodec, type TextCodec, type TextEncodingName } from '../services/text-encoding.js';
 import type { BoundAddress, StreamSocket, StreamTransport } from '../io/stream-transport.js';
 import { tcpTransport } from '../io/tcp-transport.js';
@@ -227,7 +228,7 @@ export class ChatServer {
       const dropped = [...this.#overflowed];
       this.#overflowed.clear();
       for (const conn of dropped) {
-        this.#log(`chat: ${conn.label}: dropped (send queue exceeded ${this.#maxSendQueueBytes} bytes)`);
+        this.#log(`chat: ${conn.label}: dropped: more than ${this.#maxSendQueueBytes} bytes waited for it (${ChatCodes.SEND_QUEUE_EXCEEDED})`);
         conn.gone = true;
         conn.socket.destroy();
         this.#hub.disconnect(conn, 'send queue exceeded');

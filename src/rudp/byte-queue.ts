@@ -122,10 +122,13 @@ export class ByteQueue {
     this.#cursorOffset = 0;
   }
 
-  /** Takes up to `max` bytes from the head (a view when possible), or undefined when empty. */
+  /**
+   * Takes up to `max` bytes from the head, or undefined when empty. It never copies: it returns at
+   * most what the head chunk holds (a view), so a caller that wants everything calls again.
+   */
   take(max: number): Uint8Array | undefined {
     if (this.#length === 0 || max <= 0) return undefined;
-    const n = Math.min(max, this.#length);
+    const n = Math.min(max, this.#chunkSize(this.#head));
     const out = this.slice(0, n);
     this.consume(n);
     return out;

@@ -199,7 +199,7 @@ export class RudpConnection {
     return n;
   }
 
-  /** Takes up to `max` bytes of in-order received data, or undefined when none is buffered. */
+  /** Takes up to `max` bytes of in-order data (a view, perhaps fewer than buffered: call again), or undefined when none. */
   read(max = Number.POSITIVE_INFINITY): Uint8Array | undefined {
     const out = this.#rx.queue.take(max);
     if (this.#rx.queue.length === 0) this.#readableSignaled = false;

@@ -67,6 +67,7 @@ export class RudpEndpoint implements DatagramEndpoint {
   #unaccepted = new Set<RudpConnection>();
   #eventful: RudpConnection[] = [];
   #eventfulSet = new Set<RudpConnection>();
+  #lastFound: RudpConnection | undefined;
   #counters: EndpointCounters = { datagramsReceived: 0, datagramsSent: 0, badChecksums: 0, malformed: 0, resetsSent: 0, synsDropped: 0 };
 
   constructor(config: RudpConfig) {
@@ -124,7 +125,7 @@ export class RudpEndpoint implements DatagramEndpoint {
       this.#onUndecodable(now, bytes, from, err);
       return;
     }
-    const conn = this.#byKey.get(keyOf(from, seg.dstPort, seg.srcPort));
+    const conn = this.#lookup(from, seg.dstPort, seg.srcPort);
     if (conn !== undefined && !conn.isClosed) {
       conn.handleSegment(now, seg);
       this.#afterInput(conn);
@@ -212,6 +213,15 @@ export class RudpEndpoint implements DatagramEndpoint {
       this.#eventfulSet.delete(c);
     }
     return undefined;
+  }
+
+  /** The connection for a 4-tuple; the last one found is checked first (bulk traffic repeats it). */
+  #lookup(from: DatagramAddress, localPort: number, remotePort: number): RudpConnection | undefined {
+    const last = this.#lastFound;
+    if (last !== undefined && last.remote.port === from.port && last.remotePort === remotePort && last.localPort === localPort && last.remote.host === from.host && this.#keys.has(last)) return last;
+    const c = this.#byKey.get(keyOf(from, localPort, remotePort));
+    if (c !== undefined) this.#lastFound = c;
+    return c;
   }
 
   #create(now: Instant, remote: DatagramAddress, localPort: number, remotePort: number, open: 'active' | 'passive'): RudpConnection {

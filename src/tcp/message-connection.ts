@@ -249,6 +249,7 @@ export class MessageConnection extends EventEmitter<MessageConnectionEvents> {
    * tick are written together. Returns false when buffered bytes exceed the high-water mark: stop
    * and `await drained()`. Throws InvalidStateError after `end()`/`destroy()`, and
    * LimitExceededError when the framing cannot carry the message (len16 over 65,535 bytes).
+   * Messages of 16 KiB or more are queued without copying: do not modify such a buffer after sending it.
    */
   send(msg: Uint8Array | string): boolean {
     if (this.#sendClosed) {

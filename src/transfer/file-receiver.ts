@@ -35,6 +35,7 @@ function refusal(err: unknown): { code: WireErrorCode; message: string } {
   const e = err as NodeJS.ErrnoException;
   if (e?.code === 'ENOSPC') return { code: FileCodes.NO_SPACE, message: 'the receiver ran out of disk space' };
   if (e?.code === 'EACCES' || e?.code === 'EPERM' || e?.code === 'EROFS') return { code: FileCodes.READ_ONLY, message: `the receiver may not write there (${e.code})` };
+  if (e?.code === 'ELOOP') return { code: FileCodes.FORBIDDEN_PATH, message: 'a symbolic link sits where the temporary file goes; refused rather than followed' };
   throw err;
 }
 
@@ -46,7 +47,7 @@ export async function receiveFiles(ch: FrameChannel, sink: DiskSink, options: Re
   const emit = options.onEvent ?? (() => undefined);
   const prepared = new Map<number, IncomingFile>();
   const results: FileResult[] = [];
-  let current: { id: number; file: IncomingFile } | undefined;
+  let current: { id: number; file: IncomingFile; refused?: { code: WireErrorCode; message: string } } | undefined;
   let nextOfferId = 0;
   let totalBytes = 0;
   let fromPeer: unknown;
@@ -108,13 +109,19 @@ export async function receiveFiles(ch: FrameChannel, sink: DiskSink, options: Re
         case 'begin': {
           const file = prepared.get(m.id);
           if (!file || current) throw new ProtocolError(FileCodes.BAD_HEADER, `BEGIN for file ${m.id}, which was not accepted or follows an unfinished file`);
-          await file.begin(m.offset);
-          current = { id: m.id, file };
-          emit({ type: 'file-start', rel: file.rel, size: file.size, offset: m.offset });
+          try {
+            await file.begin(m.offset);
+            current = { id: m.id, file };
+            emit({ type: 'file-start', rel: file.rel, size: file.size, offset: m.offset });
+          } catch (err) {
+            // The data is already on its way: drop it until END, then answer FAIL.
+            current = { id: m.id, file, refused: refusal(err) };
+          }
           break;
         }
         case 'data': {
           if (!current) throw new ProtocolError(FileCodes.BAD_HEADER, 'DATA outside a file');
+          if (current.refused) break;
           await current.file.write(m.bytes);
           totalBytes += m.bytes.length;
           emit({ type: 'progress', rel: current.file.rel, fileBytes: current.file.received, size: current.file.size, totalBytes });
@@ -122,9 +129,17 @@ export async function receiveFiles(ch: FrameChannel, sink: DiskSink, options: Re
         }
         case 'end': {
           if (!current || current.id !== m.id) throw new ProtocolError(FileCodes.BAD_HEADER, `END for file ${m.id}, which is not being sent`);
-          const { file } = current;
+          const { file, refused } = current;
           current = undefined;
           prepared.delete(m.id);
+          if (refused) {
+            await file.abandon();
+            ch.send({ type: 'fail', id: m.id, code: refused.code, message: refused.message });
+            const result: FileResult = { rel: file.rel, kind: 'file', ok: false, bytes: file.size, resumedFrom: 0, error: wireError(refused.code, refused.message) };
+            results.push(result);
+            emit({ type: 'file-done', result });
+            break;
+          }
           const finishing = finishFile(m.id, file, m.sha256);
           if (!file.inMemory) {
             await finishing;

@@ -2,8 +2,8 @@
  * One file-protocol connection as a queue of decoded messages in, framed messages out, with
  * backpressure both ways and a stall timeout.
  *
- * In: chunks go through the len32 decoder (src/framing) and decodeMessage; decoded messages wait
- * in a queue for {@link FrameChannel.next}; past `maxQueueBytes` the socket is paused (so a slow
+ * In: chunks go through the FrameSplitter (control frames whole, DATA frames as the slices of the
+ * socket's own chunks, never copied) and decodeMessage; decoded messages wait in a queue for {@link FrameChannel.next}; past `maxQueueBytes` the socket is paused (so a slow
  * disk on our side slows the peer's sender instead of growing memory) and resumed below a quarter.
  * Out: small messages written in the same tick are corked into one write; callers check the
  * boolean of `send` (false above 8 MiB not yet taken by the kernel) and await
@@ -12,11 +12,11 @@
  * destroyed with TimeoutError (phase `transfer`).
  */
 import { getFraming } from '../framing/index.js';
-import type { FrameDecoder } from '../framing/types.js';
 import type { StreamSocket } from '../io/stream-transport.js';
 import { fromNodeError } from '../io/node-errors.js';
 import { ConnectionError, FileCodes, NetCodes, SockitError, TimeoutError } from '../errors.js';
 import { decodeMessage, encodeMessage, MAX_FRAME_BYTES, type ControlMessage, type Message, type WireErrorCode } from './protocol/messages.js';
+import { FrameSplitter, type FrameSplitterSink } from './protocol/frame-splitter.js';
 
 /** Options of a {@link FrameChannel}. */
 export interface FrameChannelOptions {
@@ -43,7 +43,11 @@ const SEND_LOW_WATER_BYTES = 4 * 1024 * 1024;
 /** A framed, backpressured, stall-guarded file-protocol connection. */
 export class FrameChannel {
   readonly socket: StreamSocket;
-  readonly #decoder: FrameDecoder;
+  readonly #splitter = new FrameSplitter(MAX_FRAME_BYTES);
+  readonly #sink: FrameSplitterSink = {
+    control: (payload) => this.#deliver(decodeMessage(payload)),
+    data: (bytes) => this.#deliver({ type: 'data', bytes }),
+  };
   readonly #queue: Message[] = [];
   #queueHead = 0;
   #queueBytes = 0;
@@ -62,7 +66,6 @@ export class FrameChannel {
   constructor(socket: StreamSocket, options: FrameChannelOptions = {}) {
     this.socket = socket;
     this.#maxQueueBytes = options.maxQueueBytes ?? DEFAULT_MAX_QUEUE_BYTES;
-    this.#decoder = len32.createDecoder({ maxFrameBytes: MAX_FRAME_BYTES });
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('end', () => this.#onEnd());
     socket.on('error', (err: Error) => this.#fail(fromNodeError(err, 'file transfer connection')));
@@ -225,7 +228,7 @@ export class FrameChannel {
     this.#lastActivity = performance.now();
     if (this.#error) return;
     try {
-      this.#decoder.push(chunk, (frame) => this.#deliver(decodeMessage(frame)));
+      this.#splitter.push(chunk, this.#sink);
     } catch (err) {
       // A malformed or oversized frame ends this connection only; tell the peer why first.
       // The owner sees the error from next() and may still send an ERROR message before closing.
@@ -238,7 +241,7 @@ export class FrameChannel {
   #onEnd(): void {
     this.#peerEnded = true;
     try {
-      this.#decoder.end(() => undefined);
+      this.#splitter.end();
     } catch (err) {
       this.#fail(err as Error);
       return;

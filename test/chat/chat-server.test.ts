@@ -167,6 +167,24 @@ describe('chat server: misbehaving and slow clients', () => {
     }
   });
 
+  test('a burst larger than the send-queue bound reaches readers that keep up; nobody is dropped', async () => {
+    const chat = await listenChat({ host: '127.0.0.1', port: 0, maxRateLinesPerS: 0, maxSendQueueBytes: 64 * 1024 });
+    try {
+      const talker = await LineClient.as(chat.address.port, 'talker');
+      const reader = await LineClient.as(chat.address.port, 'reader');
+      const lines = Array.from({ length: 400 }, (_, i) => `${i} ${'b'.repeat(490)}`);
+      // Regression: the bytes queued within one event-loop turn counted against the bound, so one
+      // pasted burst (~200 KiB here, one write) dropped every healthy client in the room.
+      talker.send(Buffer.from(lines.map((l) => l + '\n').join('')));
+      await reader.log.waitFor(`[#lobby] <talker> ${lines.at(-1)}`);
+      assert.equal(reader.lines.filter((l) => l.startsWith('[#lobby] <talker> ')).length, 400);
+      assert.equal(chat.server.connectionCount, 2);
+      await Promise.all([talker.close(), reader.close()]);
+    } finally {
+      await chat.close();
+    }
+  });
+
   test('garbage, resets and 1,000 connect/disconnect cycles leave the server serving', async () => {
     const chat = await listenChat({ host: '127.0.0.1', port: 0, maxRateLinesPerS: 0 });
     try {

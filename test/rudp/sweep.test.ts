@@ -1,8 +1,8 @@
 /**
- * Seeded sweeps of whole RUDP connections over the simulator (see sweep-harness.ts): 6 families ×
- * 150 seeds in the normal suite; with SOCKIT_SOAK=1 (npm run test:soak) 6 × 1000 other seeds with
+ * Seeded sweeps of whole RUDP connections over the simulator (see sweep-harness.ts): 8 families ×
+ * 150 seeds in the normal suite; with SOCKIT_SOAK=1 (npm run test:soak) 8 × 1000 other seeds with
  * four times the payload (up to 480 kB each way). A failure prints each failing seed with every
- * parameter; to replay one with the full trace of both ends:
+ * parameter; to replay one with the trace of both ends and of the network:
  *   SOCKIT_SWEEP_SEED=17 SOCKIT_SWEEP_FAMILY=loss npx tsx --test test/rudp/sweep.test.ts
  */
 import { test } from 'node:test';

@@ -213,3 +213,29 @@ test('classic protocol: every forbidden file name is refused and nothing escapes
     await s.cleanup();
   }
 });
+
+test('a symlink planted where the .part file goes is refused, not written through', async () => {
+  const s = await scratch();
+  const victim = path.join(s.base, 'victim.txt');
+  await fsp.writeFile(victim, 'victim');
+  // Without O_NOFOLLOW the upload's bytes would go through the link into victim.txt.
+  await fsp.symlink(victim, path.join(s.shared, 'upload.txt.part'));
+  const server = await startFilesServer({ dir: s.shared });
+  try {
+    const upload = path.join(s.base, 'upload.txt');
+    await fsp.writeFile(upload, 'pwned');
+    // A large file (written through a file handle) with the same trap, in the same session.
+    const big = path.join(s.base, 'big', 'upload.txt');
+    await fsp.mkdir(path.dirname(big));
+    await fsp.writeFile(big, Buffer.alloc(2 * 1024 * 1024, 0x70));
+    await fsp.mkdir(path.join(s.shared, 'big'));
+    await fsp.symlink(victim, path.join(s.shared, 'big', 'upload.txt.part'));
+    const summary = await putFiles({ host: HOST, port: server.address.port, paths: [upload, path.join(s.base, 'big')] });
+    assert.equal(summary.results[0]!.error?.code, 'ERR_SOCKIT_FORBIDDEN_PATH');
+    assert.equal(summary.results.find((r) => r.rel === 'big/upload.txt')!.error?.code, 'ERR_SOCKIT_FORBIDDEN_PATH');
+    assert.equal(await fsp.readFile(victim, 'utf8'), 'victim');
+  } finally {
+    await server.close();
+    await s.cleanup();
+  }
+});

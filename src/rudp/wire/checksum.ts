@@ -22,26 +22,27 @@
 /** The protocol number in the pseudo-header: TCP's (RFC 9293 §3.1). */
 export const PSEUDO_HEADER_PROTOCOL = 6;
 
-// True on little-endian hosts, where a Uint16Array reads each big-endian word byte-swapped.
+// True on little-endian hosts, where typed arrays read big-endian words byte-swapped.
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 /** Below this many bytes the plain byte loop is as fast as a word view. */
 const WORD_VIEW_MIN_BYTES = 64;
 
 function sumWords(bytes: Uint8Array): number {
   const n = bytes.length;
-  const even = n & ~1;
-  let sum = 0;
   let i = 0;
-  if (n >= WORD_VIEW_MIN_BYTES && (bytes.byteOffset & 1) === 0) {
-    // RFC 1071 §2(B): the one's complement sum does not depend on byte order, so sum native
-    // 16-bit words and swap the folded result back. A JS number holds 2^37 words exactly.
-    const words = new Uint16Array(bytes.buffer, bytes.byteOffset, even >>> 1);
+  let sum = 0;
+  if (n >= WORD_VIEW_MIN_BYTES && (bytes.byteOffset & 3) === 0) {
+    // RFC 1071 §2(B, C): the one's complement sum does not depend on byte order and may be taken
+    // over wider native words and folded; swap the folded result back on little-endian hosts.
+    // A JS number holds the sum of 2^21 32-bit words exactly.
+    const words = new Uint32Array(bytes.buffer, bytes.byteOffset, n >>> 2);
     let s = 0;
     for (let k = 0; k < words.length; k++) s += words[k]!;
     s = fold(s);
     sum = LITTLE_ENDIAN ? ((s & 0xff) << 8) | (s >>> 8) : s;
-    i = even;
+    i = words.length * 4;
   }
+  const even = n & ~1;
   for (; i < even; i += 2) sum += (bytes[i]! << 8) | bytes[i + 1]!;
   // RFC 1071 §4.1: an odd trailing byte is padded with a zero byte on the right.
   if (n !== even) sum += bytes[n - 1]! << 8;
