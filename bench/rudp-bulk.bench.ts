@@ -10,7 +10,8 @@
  *
  * Usage: BENCH_RUNS=7 BENCH_MIB=32 npm run bench -- rudp-bulk   (defaults 7 runs of 64 MiB;
  * BENCH_KINDS=utp,rudp runs a subset; BENCH_RUDP_ENGINE='{"sendBufferBytes":4194304}' tunes RUDP;
- * run directly, `node dist/bench/rudp-bulk.bench.js 7 32` takes runs and MiB as arguments)
+ * run directly, `node dist/bench/rudp-bulk.bench.js 7 32` takes runs and MiB as arguments; node flags
+ * such as --cpu-prof apply to the receiver processes too)
  */
 import { spawn } from 'node:child_process';
 import dgram from 'node:dgram';
@@ -218,7 +219,8 @@ async function sendRudp(port: number, totalBytes: number): Promise<void> {
 
 async function trial(kind: Kind, totalBytes: number): Promise<TrialResult> {
   const self = fileURLToPath(import.meta.url);
-  const child = spawn(process.execPath, [self, 'receiver', kind], { stdio: ['pipe', 'pipe', 'inherit'] });
+  // The receiver gets this process's node flags, so `node --cpu-prof …bench.js` profiles both ends.
+  const child = spawn(process.execPath, [...process.execArgv, self, 'receiver', kind], { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout });
   const iterator = lines[Symbol.asyncIterator]();
   const next = async (prefix: string): Promise<string> => {

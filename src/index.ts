@@ -80,3 +80,12 @@ export { RudpConnection, RudpState, type ConnectionEvent, type RudpStateName, ty
 export { formatTraceEvent, type TraceEvent } from './rudp/trace.js';
 export { decodeSegment, encodeSegment, encodedLength } from './rudp/wire/segment-codec.js';
 export { Flags, type Segment } from './rudp/wire/segment.js';
+
+// The deterministic network simulator and the real-UDP impairment proxy (sockit impair).
+export { Simulator, linkSeed, formatAddress, type SimulatorOptions, type SimEvent } from './sim/simulator.js';
+export {
+  ImpairedLink, validateImpairments, formatLinkCounters, emptyCounters, DROP_CAUSES, DEFAULT_QUEUE_BYTES, DEFAULT_REORDER_HOLD_MS,
+  type LinkImpairments, type GilbertElliott, type DropCause, type LinkCounters, type Delivery, type Verdict,
+} from './sim/impairments.js';
+export { EventQueue } from './sim/event-queue.js';
+export { ImpairProxy, type ImpairProxyOptions, type ImpairCounters } from './io/impair-proxy.js';

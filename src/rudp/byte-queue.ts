@@ -35,7 +35,7 @@ export class ByteQueue {
       const room = chunk.length - this.#fill[last]!;
       if (room > 0) {
         const take = Math.min(room, n);
-        chunk.set(bytes.subarray(0, take), this.#fill[last]!);
+        chunk.set(take === n ? bytes : bytes.subarray(0, take), this.#fill[last]!);
         this.#fill[last]! += take;
         from = take;
       }
@@ -43,7 +43,7 @@ export class ByteQueue {
     if (from < n) {
       const rest = n - from;
       const chunk = new Uint8Array(Math.max(rest, MIN_CHUNK_BYTES));
-      chunk.set(bytes.subarray(from), 0);
+      chunk.set(from === 0 ? bytes : bytes.subarray(from), 0);
       this.#chunks.push(chunk);
       this.#fill.push(rest);
     }

@@ -307,8 +307,8 @@ export class RudpConnection {
     if (s === RudpState.SYN_SENT) return undefined;
     if (s !== RudpState.SYN_RECEIVED && s !== RudpState.TIME_WAIT) {
       const sending = SENDING_STATES.has(s);
-      const t = this.#tx.next(now, sending, this.#noDelay);
-      if (t !== undefined) return this.#buildData(now, t.record, t.retransmission);
+      const record = this.#tx.next(now, sending, this.#noDelay);
+      if (record !== undefined) return this.#buildData(now, record, this.#tx.lastWasRetransmission);
       if (sending) this.#tx.armPersistIfStalled(now, this.#cfg.minRtoMs);
       if (this.#tx.probePending || this.#keepalive.probePending) {
         // RFC 9293 §3.8.6.1 / RFC 1122 §4.2.3.6: a segment below the window elicits an ACK that
@@ -502,7 +502,7 @@ export class RudpConnection {
         return 'unacceptable-ack';
       }
       tx.una = ackOff;
-      tx.wnd = seg.window * 2 ** tx.scale;
+      tx.wnd = seg.window * (1 << tx.scale);
       tx.maxWnd = Math.max(tx.maxWnd, tx.wnd);
       tx.wl1 = segSeq;
       tx.wl2 = ackOff;
@@ -529,7 +529,8 @@ export class RudpConnection {
         this.#finish(undefined, true, now);
         return 'closed';
       }
-      const r = rx.accept(now, from, seg.payload.subarray(from - dataStart, to - dataStart), tx.mss, this.#cfg.delayedAckMs);
+      const data = from === dataStart && to === dataEnd ? seg.payload : seg.payload.subarray(from - dataStart, to - dataStart);
+      const r = rx.accept(now, from, data, tx.mss, this.#cfg.delayedAckMs);
       if (r.dropped) this.#segmentsDropped++;
       if (r.readable && !this.#readableSignaled) {
         this.#readableSignaled = true;

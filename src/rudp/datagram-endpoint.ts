@@ -17,12 +17,13 @@ export interface DatagramAddress {
 /** A datagram to send. */
 export interface Transmit {
   to: DatagramAddress;
+  /** The datagram; the endpoint never writes to these bytes again, so a driver may queue them. */
   bytes: Uint8Array;
 }
 
 /** Anything a datagram driver (simulator or UDP socket) can run. */
 export interface DatagramEndpoint {
-  /** A datagram arrived from `from` at `now`. */
+  /** A datagram arrived from `from` at `now`. The endpoint may keep views of `bytes`: do not reuse them. */
   handleDatagram(now: Instant, bytes: Uint8Array, from: DatagramAddress): void;
   /** The deadline from `pollTimeout()` passed (or may have): run timers due at `now`. */
   handleTimeout(now: Instant): void;

@@ -44,6 +44,14 @@ export const MAX_PENDING_RESETS = 256;
 const EPHEMERAL_PORT_MIN = 49152;
 const EPHEMERAL_PORT_MAX = 65535;
 
+/**
+ * Outgoing datagrams are carved from slabs: the first is small (an endpoint that sends little, such
+ * as one of many idle client connections, pins little memory), each next one twice the size, up to
+ * about 50 full-sized segments.
+ */
+const MIN_SLAB_BYTES = 4 * 1024;
+const MAX_SLAB_BYTES = 64 * 1024;
+
 function keyOf(remote: DatagramAddress, localPort: number, remotePort: number): string {
   return `${remote.host}|${remote.port}|${localPort}|${remotePort}`;
 }
@@ -68,6 +76,8 @@ export class RudpEndpoint implements DatagramEndpoint {
   #eventful: RudpConnection[] = [];
   #eventfulSet = new Set<RudpConnection>();
   #lastFound: RudpConnection | undefined;
+  #slab = new Uint8Array(0);
+  #slabUsed = 0;
   #counters: EndpointCounters = { datagramsReceived: 0, datagramsSent: 0, badChecksums: 0, malformed: 0, resetsSent: 0, synsDropped: 0 };
 
   constructor(config: RudpConfig) {
@@ -172,7 +182,7 @@ export class RudpEndpoint implements DatagramEndpoint {
       const seg = c.pollTransmit(now);
       if (seg !== undefined) {
         this.#roundRobin = (index + 1) % n;
-        const out = new Uint8Array(encodedLength(seg));
+        const out = this.#allocate(encodedLength(seg));
         encodeSegment(seg, out);
         this.#counters.datagramsSent++;
         return { to: c.remote, bytes: out };
@@ -213,6 +223,24 @@ export class RudpEndpoint implements DatagramEndpoint {
       this.#eventfulSet.delete(c);
     }
     return undefined;
+  }
+
+  /**
+   * `length` fresh bytes for one outgoing datagram, carved from a slab (one allocation per slab
+   * instead of one per segment). Carved bytes are never handed out twice, so a driver may keep a
+   * Transmit's bytes as long as it likes (a queued send does); a slab is garbage once every view
+   * of it is.
+   */
+  #allocate(length: number): Uint8Array {
+    if (this.#slabUsed + length > this.#slab.length) {
+      const size = Math.min(MAX_SLAB_BYTES, Math.max(MIN_SLAB_BYTES, this.#slab.length * 2));
+      this.#slab = new Uint8Array(Math.max(size, length));
+      this.#slabUsed = 0;
+    }
+    const at = this.#slabUsed;
+    // Keep every datagram 8-byte aligned: the checksum sums 32-bit words of aligned arrays.
+    this.#slabUsed = (at + length + 7) & ~7;
+    return this.#slab.subarray(at, at + length);
   }
 
   /** The connection for a 4-tuple; the last one found is checked first (bulk traffic repeats it). */
@@ -306,7 +334,7 @@ export class RudpEndpoint implements DatagramEndpoint {
       options: {},
       payload: new Uint8Array(0),
     };
-    const bytes = new Uint8Array(encodedLength(rst));
+    const bytes = this.#allocate(encodedLength(rst));
     encodeSegment(rst, bytes);
     this.#counters.resetsSent++;
     this.#resets.push({ to: { host: to.host, port: to.port }, bytes });

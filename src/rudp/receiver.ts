@@ -27,6 +27,18 @@ export function windowScaleFor(bufferBytes: number): number {
   return shift;
 }
 
+/** What {@link Receiver.accept} did with a segment's data. */
+export interface AcceptResult {
+  /** New bytes became readable. */
+  readonly readable: boolean;
+  /** Out-of-order data could not be held (reassembly full). */
+  readonly dropped: boolean;
+}
+// Shared results: accept() runs once per data segment and allocates nothing.
+const DELIVERED: AcceptResult = Object.freeze({ readable: true, dropped: false });
+const HELD: AcceptResult = Object.freeze({ readable: false, dropped: false });
+const DROPPED: AcceptResult = Object.freeze({ readable: false, dropped: true });
+
 /** Receive-side state of one connection. Owned and driven by RudpConnection. */
 export class Receiver {
   /** The peer's initial sequence number (wire value). */
@@ -89,25 +101,31 @@ export class Receiver {
    * application buffer with any held data it now joins; out-of-order data is held. Sets the ACK
    * debt per RFC 5681 §4.2. Returns true when new bytes became readable.
    */
-  accept(now: Instant, start: number, data: Uint8Array, mss: number, delayedAckMs: number): { readable: boolean; dropped: boolean } {
+  accept(now: Instant, start: number, data: Uint8Array, mss: number, delayedAckMs: number): AcceptResult {
     if (start !== this.rcvNxt) {
       // RFC 5681 §4.2 / RFC 2018 §4: an out-of-order segment is acknowledged at once, with SACK.
       const kept = this.#reasm.insert(start, data);
       this.ackPending = true;
-      return { readable: false, dropped: !kept };
+      return kept ? HELD : DROPPED;
     }
     this.#deliver(data);
-    const filled = this.#reasm.takeContiguous(this.rcvNxt);
-    for (const piece of filled) this.#deliver(piece);
+    let filledGap = false;
+    if (!this.#reasm.isEmpty) {
+      const filled = this.#reasm.takeContiguous(this.rcvNxt);
+      for (const piece of filled) this.#deliver(piece);
+      filledGap = filled.length > 0;
+    }
     // RFC 5681 §4.2: ACK at once when a segment fills (part of) a gap or holes remain, else at
-    // least every second full-sized segment, else within the delayed-ACK time.
+    // least every second full-sized segment, else within the delayed-ACK time. The flag is only
+    // a debt: the ACK is built when the driver next drains pollTransmit, after the whole batch of
+    // datagrams that arrived together (see docs/rudp.md, "ACK coalescing").
     this.#unackedBytes += data.length;
-    if (filled.length > 0 || !this.#reasm.isEmpty || this.#unackedBytes >= 2 * mss || delayedAckMs <= 0) {
+    if (filledGap || !this.#reasm.isEmpty || this.#unackedBytes >= 2 * mss || delayedAckMs <= 0) {
       this.ackPending = true;
     } else if (this.delayedAckAt === undefined) {
       this.delayedAckAt = now + delayedAckMs;
     }
-    return { readable: true, dropped: false };
+    return DELIVERED;
   }
 
   #deliver(data: Uint8Array): void {
@@ -140,7 +158,8 @@ export class Receiver {
     const candidate = this.rcvNxt + free;
     const threshold = Math.min(this.#bufferBytes / 2, mss);
     if (candidate - this.advRightEdge >= threshold || this.advRightEdge < this.rcvNxt) this.advRightEdge = Math.max(candidate, this.rcvNxt);
-    return Math.min(Math.floor(this.window / 2 ** this.rcvScale), MAX_WINDOW_FIELD);
+    // The shift is at most 14 (RFC 7323 §2.3): an integer shift, not a pow() call per segment.
+    return Math.min(Math.floor(this.window / (1 << this.rcvScale)), MAX_WINDOW_FIELD);
   }
 
   /** An ACK went out (piggybacked or pure): the ACK debt is paid. */

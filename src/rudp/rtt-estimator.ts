@@ -42,7 +42,8 @@ export class RttEstimator {
 
   /** The current RTO including backoff (RFC 6298 §5.5), bounded by the maximum. */
   get rtoMs(): Millis {
-    return Math.min(this.#baseRtoMs * 2 ** this.#backoff, this.#maxRtoMs);
+    // Read per ACK; without backoff skip the pow() call.
+    return Math.min(this.#backoff === 0 ? this.#baseRtoMs : this.#baseRtoMs * 2 ** this.#backoff, this.#maxRtoMs);
   }
 
   /** How many times the RTO was doubled since the last reset. */

@@ -20,12 +20,6 @@ import { DUP_THRESH, Scoreboard, type SentRecord } from './scoreboard.js';
 import type { SackBlock } from './wire/segment.js';
 import { fromWire } from './wire/seq.js';
 
-/** A segment the sender wants on the wire: a scoreboard record (new or lost). */
-export interface Transmission {
-  record: SentRecord;
-  retransmission: boolean;
-}
-
 /** Send-side state of one connection. Owned and driven by RudpConnection. */
 export class Sender {
   /** SND.UNA, SND.NXT (offsets), SND.WND (bytes, scaled), SND.WL1/WL2 (RFC 9293 §3.3.1). */
@@ -77,6 +71,8 @@ export class Sender {
   wantWritable = false;
   bytesSent = 0;
   retransmissions = 0;
+  /** Whether the record the last `next()` returned was a retransmission. */
+  lastWasRetransmission = false;
 
   constructor(mss: number, initialRtoMs: Millis, minRtoMs: Millis, maxRtoMs: Millis) {
     this.mss = mss;
@@ -95,7 +91,8 @@ export class Sender {
 
   /** RFC 9293 §3.10.7.4: take the window from the newest segment (SND.WL1/SND.WL2). Returns true if it changed. */
   updateWindow(segSeq: number, ackOff: number, windowField: number): boolean {
-    const newWnd = windowField * 2 ** this.scale;
+    // The shift is at most 14 (RFC 7323 §2.3): an integer shift, not a pow() call per ACK.
+    const newWnd = windowField * (1 << this.scale);
     const changed = newWnd !== this.wnd;
     if (ackOff >= this.una && (this.wl1 < segSeq || (this.wl1 === segSeq && this.wl2 <= ackOff))) {
       this.wnd = newWnd;
@@ -204,9 +201,10 @@ export class Sender {
   /**
    * RFC 6675 §4 NextSeg: the next segment to put on the wire at `now` — a lost one first (only it,
    * while it waits for cwnd), else new data or the FIN when `mayNew`, subject to the peer's window,
-   * cwnd, Nagle and sender SWS avoidance (RFC 9293 §3.8.6.2.1, RFC 1122 §4.2.3.4).
+   * cwnd, Nagle and sender SWS avoidance (RFC 9293 §3.8.6.2.1, RFC 1122 §4.2.3.4). Returns the
+   * scoreboard record to (re)send; `lastWasRetransmission` tells which (no object per segment).
    */
-  next(now: Instant, mayNew: boolean, noDelay: boolean): Transmission | undefined {
+  next(now: Instant, mayNew: boolean, noDelay: boolean): SentRecord | undefined {
     const cwnd = this.cc?.window() ?? this.mss;
     const lost = this.scoreboard.nextLost();
     if (lost !== undefined) {
@@ -217,7 +215,8 @@ export class Sender {
       this.retransmissions++;
       this.rttTiming = undefined;
       if (this.rtoAt === undefined) this.rtoAt = now + this.rtt.rtoMs;
-      return { record: lost, retransmission: true };
+      this.lastWasRetransmission = true;
+      return lost;
     }
     if (!mayNew) return undefined;
     const avail = this.queueEnd - this.nxt;
@@ -254,7 +253,8 @@ export class Sender {
     if (this.rtoAt === undefined) this.rtoAt = now + this.rtt.rtoMs;
     this.persistAt = undefined;
     this.cc?.onSent(now, end - start, this.pipe());
-    return { record: this.scoreboard.tail()!, retransmission: false };
+    this.lastWasRetransmission = false;
+    return this.scoreboard.tail()!;
   }
 
   /** The data bytes of `record` (without its FIN). */

@@ -72,26 +72,25 @@ async function run(ctx: DemoContext): Promise<void> {
     const alice = await Person.connect('alice', chat.address.port);
     const bob = await Person.connect('bob  ', chat.address.port);
     people.push(alice, bob);
+    // Each step waits until everyone it concerns has seen its effect, then shows the acting
+    // person's screen first, so the transcript reads in the order things happened.
+    const step = async (actor: Person, line: string, expect: Array<[Person, string]>): Promise<void> => {
+      actor.send(ctx, line);
+      for (const [who, text] of expect) await who.sees(text);
+      actor.show(ctx);
+      for (const [who] of expect) if (who !== actor) who.show(ctx);
+    };
     await alice.sees('* welcome to sockit chat (0 people online). Who are you? Type a nick, or /nick NAME; /help lists commands');
     alice.show(ctx);
-    alice.send(ctx, 'alice');
-    await alice.sees('* #lobby: nobody else here yet');
-    alice.show(ctx);
-    bob.send(ctx, '/nick bob');
-    await alice.sees('* bob joined #lobby');
-    alice.show(ctx);
-    alice.send(ctx, 'hi bob! 你好');
-    await bob.sees('[#lobby] <alice> hi bob! 你好');
+    await step(alice, 'alice', [[alice, '* #lobby: nobody else here yet']]);
+    // bob connected together with alice, before she had a nick: his welcome counted nobody either.
+    await bob.sees('* welcome to sockit chat (0 people online). Who are you? Type a nick, or /nick NAME; /help lists commands');
     bob.show(ctx);
-    bob.send(ctx, '/me waves back');
-    await alice.sees('[#lobby] * bob waves back');
-    alice.show(ctx);
-    alice.send(ctx, '/msg bob this one is just for you');
-    await bob.sees('[pm] <alice> this one is just for you');
-    bob.show(ctx);
-    bob.send(ctx, '/quit see you');
-    await alice.sees('* bob left #lobby (quit: see you)');
-    alice.show(ctx);
+    await step(bob, '/nick bob', [[bob, '* #lobby: 1 other here; /who lists them'], [alice, '* bob joined #lobby']]);
+    await step(alice, 'hi bob! 你好', [[alice, '[#lobby] <alice> hi bob! 你好'], [bob, '[#lobby] <alice> hi bob! 你好']]);
+    await step(bob, '/me waves back', [[bob, '[#lobby] * bob waves back'], [alice, '[#lobby] * bob waves back']]);
+    await step(alice, '/msg bob this one is just for you', [[alice, '[pm to bob] <alice> this one is just for you'], [bob, '[pm] <alice> this one is just for you']]);
+    await step(bob, '/quit see you', [[alice, '* bob left #lobby (quit: see you)']]);
     ctx.say('Each line arrived whole, in order, with who said it. A client that stops reading is');
     ctx.say('dropped once its send queue fills, so it can never stall the room (ncat --chat stalls).');
   } finally {

@@ -11,7 +11,7 @@
  */
 import { ProtocolError, RudpCodes, SockitError, NetCodes } from '../../errors.js';
 import { isChecksumValid, segmentChecksum } from './checksum.js';
-import { CHECKSUM_OFFSET, HEADER_BYTES, MAX_HEADER_BYTES, SegmentView } from './segment-view.js';
+import { CHECKSUM_OFFSET, checkedHeaderBytes, HEADER_BYTES, MAX_HEADER_BYTES } from './segment-view.js';
 import type { SackBlock, Segment, SegmentOptions } from './segment.js';
 
 /** Option kinds (RFC 9293 §3.2, RFC 7323 §2.2/§3.2, RFC 2018 §2–3). */
@@ -130,7 +130,7 @@ export function encodeSegment(seg: Segment, out: Uint8Array, offset = 0): number
   if (out.length - offset < total) {
     throw new SockitError(NetCodes.INVALID_ARGUMENT, `output buffer of ${out.length - offset} bytes cannot hold a ${total}-byte segment`);
   }
-  const b = out.subarray(offset, offset + total);
+  const b = offset === 0 && out.length === total ? out : out.subarray(offset, offset + total);
   put16(b, 0, seg.srcPort);
   put16(b, 2, seg.dstPort);
   put32(b, 4, seg.seq);
@@ -211,25 +211,42 @@ export interface DecodeOptions {
   verifyChecksum?: boolean;
 }
 
+/** Decoded options when a segment carries none: shared, so the common case allocates nothing. */
+const NO_OPTIONS: SegmentOptions = Object.freeze({});
+/** RFC 7323 Appendix A: the layout of a segment whose only option is timestamps (`01 01 08 0a`). */
+const TIMESTAMPS_ONLY_HEADER_BYTES = HEADER_BYTES + 12;
+
+function u16(b: Uint8Array, at: number): number {
+  return (b[at]! << 8) | b[at + 1]!;
+}
+
 /**
- * Validates and decodes one segment. The payload is a view into `bytes` (copy it to keep it).
- * Throws ProtocolError: ERR_SOCKIT_RUDP_BAD_CHECKSUM for a wrong checksum, ERR_SOCKIT_RUDP_BAD_SEGMENT
- * for a short header, bad data offset or malformed option.
+ * Validates and decodes one segment. The payload is a view into `bytes` (no copy: the caller must
+ * not reuse `bytes` while the segment or its payload is kept). Options absent decode to one shared,
+ * frozen empty object. Throws ProtocolError: ERR_SOCKIT_RUDP_BAD_CHECKSUM for a wrong checksum,
+ * ERR_SOCKIT_RUDP_BAD_SEGMENT for a short header, bad data offset or malformed option.
  */
-export function decodeSegment(bytes: Uint8Array, options: DecodeOptions = {}): Segment {
-  const view = SegmentView.check(bytes);
-  if ((options.verifyChecksum ?? true) && !isChecksumValid(bytes)) {
+export function decodeSegment(bytes: Uint8Array, options?: DecodeOptions): Segment {
+  const headerBytes = checkedHeaderBytes(bytes);
+  if (options?.verifyChecksum !== false && !isChecksumValid(bytes)) {
     throw new ProtocolError(RudpCodes.BAD_CHECKSUM, `RUDP segment of ${bytes.length} bytes has a bad checksum`);
   }
+  let opts = NO_OPTIONS;
+  if (headerBytes === TIMESTAMPS_ONLY_HEADER_BYTES && bytes[20] === OptionKind.NOP && bytes[21] === OptionKind.NOP && bytes[22] === OptionKind.TIMESTAMPS && bytes[23] === 10) {
+    // Every data segment and ACK once timestamps are negotiated: skip the general option walk.
+    opts = { timestamps: { value: get32(bytes, 24), echo: get32(bytes, 28) } };
+  } else if (headerBytes > HEADER_BYTES) {
+    opts = decodeOptions(bytes.subarray(HEADER_BYTES, headerBytes));
+  }
   return {
-    srcPort: view.srcPort,
-    dstPort: view.dstPort,
-    seq: view.seq,
-    ack: view.ack,
-    flags: view.flags,
-    window: view.window,
-    urgentPointer: view.urgentPointer,
-    options: view.headerBytes > HEADER_BYTES ? decodeOptions(view.options) : {},
-    payload: view.payload,
+    srcPort: u16(bytes, 0),
+    dstPort: u16(bytes, 2),
+    seq: get32(bytes, 4),
+    ack: get32(bytes, 8),
+    flags: bytes[13]!,
+    window: u16(bytes, 14),
+    urgentPointer: u16(bytes, 18),
+    options: opts,
+    payload: bytes.subarray(headerBytes),
   };
 }
