@@ -1,6 +1,7 @@
 /**
  * Time in the pure cores is a plain number of milliseconds on a monotonic clock chosen by the
- * driver (the I/O layer uses performance.now(); the simulator a virtual clock starting at 0).
+ * driver (the I/O layer reads the monotonic performance clock; the simulator runs a virtual clock
+ * starting at 0).
  * Pure code receives `now` as a parameter and never reads a clock itself.
  */
 

@@ -4,23 +4,13 @@
  */
 import net from 'node:net';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { repoRoot } from '../support/repo-root.js';
+export { repoRoot };
 
 /** Safety net for every wait: generous, never a timing assertion. */
 export const SAFETY_MS = 15_000;
 
-/** The directory holding package.json (works from test/ under tsx and from dist/test/). */
-export function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error('package.json not found above the test file');
-    dir = up;
-  }
-  return dir;
-}
 
 /** Collects lines from a byte stream and lets a test wait for the one it expects. */
 export class LineLog {

@@ -3,9 +3,8 @@
  * and a wait that polls a condition (with a safety timeout only, never a timing assertion).
  */
 import dgram from 'node:dgram';
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { repoRoot } from '../support/repo-root.js';
+export { repoRoot };
 
 /** A bound UDP socket on 127.0.0.1 that records every datagram it receives. */
 export interface Collector {
@@ -53,13 +52,3 @@ export async function waitFor(condition: () => boolean, what: string, safetyMs =
   }
 }
 
-/** The repository root: the nearest directory above this file that holds package.json. */
-export function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error('package.json not found above ' + fileURLToPath(import.meta.url));
-    dir = up;
-  }
-  return dir;
-}
