@@ -41,6 +41,15 @@ export function fromNodeError(err: unknown, where: string): SockitError {
   return new ConnectionError(NetCodes.CONNECTION_ABORTED, 'aborted', `${where}: ${e.message ?? String(err)}`, { cause: err });
 }
 
+/**
+ * True when `err` (as {@link fromNodeError} made it) says this machine has no IPv6, so a default
+ * dual-stack `::` bind should fall back to IPv4 only. Other failures (port in use) are real.
+ */
+export function isIpv6Unavailable(err: unknown): boolean {
+  const code = ((err as { cause?: { code?: unknown } } | undefined)?.cause)?.code;
+  return code === 'EAFNOSUPPORT' || code === 'EADDRNOTAVAIL';
+}
+
 /** Formats host and port as `host:port`, bracketing IPv6 literals (`[::1]:80`). */
 export function formatHostPort(host: string, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;

@@ -48,6 +48,13 @@ export interface RudpOptions {
   trace?: (line: string) => void;
   /** Origin of trace times (a performance.now() value; default: when the driver was created). */
   traceOrigin?: number;
+  /**
+   * Keep the process alive until TIME_WAIT is over (2·MSL), not only until our FIN is acknowledged.
+   * Default: on when `trace` is set, so a trace always ends with TIME_WAIT → CLOSED and the
+   * connection's closing counters; off otherwise, as a kernel TCP client's process may exit while
+   * the kernel still holds the connection in TIME_WAIT.
+   */
+  lingerInTimeWait?: boolean;
 }
 
 /** Receives the events of one connection. */
@@ -98,6 +105,7 @@ export class RudpDriver {
   #closed = false;
   #closeWhenIdle = false;
   #referenced = true;
+  readonly #lingerInTimeWait: boolean;
   readonly #closeWaiters: Array<() => void> = [];
   readonly #afterSend = (): void => this.#onSendComplete();
   readonly #flushNow = (): void => this.#flush();
@@ -106,6 +114,7 @@ export class RudpDriver {
   private constructor(socket: dgram.Socket, engine: RudpEngineOptions, options: RudpOptions, peer: DatagramAddress | undefined) {
     this.#socket = socket;
     this.#peer = peer;
+    this.#lingerInTimeWait = options.lingerInTimeWait ?? options.trace !== undefined;
     const a = socket.address();
     this.address = { host: a.address, port: a.port, family: a.family === 'IPv6' ? 'IPv6' : 'IPv4' };
     const trace = options.trace;
@@ -311,7 +320,7 @@ export class RudpDriver {
     }
     // Still producing after the cap: let I/O in, then go on in the next turn of the loop.
     if (busy) this.kick();
-    if (this.#orphans.size > 0) this.#updateRef();
+    if (this.#orphans.size > 0 || this.#lingerInTimeWait) this.#updateRef();
     const deadline = endpoint.pollTimeout();
     this.#armTimer(deadline);
     this.#maybeClose();
@@ -377,7 +386,11 @@ export class RudpDriver {
 
   #updateRef(): void {
     if (this.#closed) return;
-    const want = this.#onAccept !== undefined || this.#handlers.size > 0 || this.#hasUnfinishedOrphan();
+    const want =
+      this.#onAccept !== undefined ||
+      this.#handlers.size > 0 ||
+      this.#hasUnfinishedOrphan() ||
+      (this.#lingerInTimeWait && !this.endpoint.isIdle);
     if (want === this.#referenced) return;
     this.#referenced = want;
     if (want) {

@@ -9,7 +9,7 @@
 import net from 'node:net';
 import { EventEmitter } from 'node:events';
 import { TimeoutError } from '../errors.js';
-import { fromNodeError, formatHostPort } from './node-errors.js';
+import { fromNodeError, formatHostPort, isIpv6Unavailable } from './node-errors.js';
 import type { BoundAddress, ConnectOptions, ListenOptions, StreamListener, StreamSocket, StreamTransport } from './stream-transport.js';
 
 class TcpListener extends EventEmitter implements StreamListener {
@@ -53,8 +53,8 @@ async function listen(options: ListenOptions): Promise<StreamListener> {
   try {
     return new TcpListener(await listenOn(options, '::'));
   } catch (err) {
-    // No IPv6 on this machine: fall back to IPv4 only. Other failures (port in use) are real.
-    if ((err as { cause?: { code?: string } }).cause?.code !== 'EAFNOSUPPORT' && (err as { cause?: { code?: string } }).cause?.code !== 'EADDRNOTAVAIL') throw err;
+    // No IPv6 on this machine: fall back to IPv4 only.
+    if (!isIpv6Unavailable(err)) throw err;
     return new TcpListener(await listenOn(options, '0.0.0.0'));
   }
 }

@@ -78,5 +78,9 @@ test('connect --rudp --trace prints the handshake and the four-way close on stde
   assert.match(result.stderr, /→ SYN seq=\d+ .*\[SYN_SENT\]/);
   assert.match(result.stderr, /← SYN\+ACK seq=\d+ ack=\d+ .*\[ESTABLISHED\]/);
   assert.match(result.stderr, /→ FIN\+ACK /);
+  // The trace used to stop at TIME_WAIT: the process exited before 2·MSL passed, so the promised
+  // TIME_WAIT → CLOSED line and the closing counters never appeared. With --trace it lingers.
+  assert.match(result.stderr, /TIME_WAIT → CLOSED\n/);
+  assert.match(result.stderr, /closed: sent 7 B in \d+ segments, received 7 B in \d+ segments, \d+ retransmissions?, rtt [\d.]+ ms, cwnd \d+ B\n$/);
   await server.proc.stop();
 });
