@@ -36,12 +36,18 @@ export function runChatClient(socket: StreamSocket, terminal: ChatTerminal, opti
     let quitting = false;
     let finished = false;
     let failure: SockitError | undefined;
+    let awaitingDrain = false;
 
     const send = (line: string): void => {
       if (!socket.writable) return;
-      if (!socket.write(line + '\n')) {
+      // Lines already read keep arriving after pause(): wait for one 'drain', not one per line.
+      if (!socket.write(line + '\n') && !awaitingDrain) {
+        awaitingDrain = true;
         terminal.pause();
-        socket.once('drain', () => terminal.resume());
+        socket.once('drain', () => {
+          awaitingDrain = false;
+          terminal.resume();
+        });
       }
     };
     const onServerLine = (event: SplitEvent): void => {

@@ -14,7 +14,9 @@ import { performance } from 'node:perf_hooks';
 import { ChatCodes } from '../errors.js';
 import { textCodec, type TextCodec, type TextEncodingName } from '../services/text-encoding.js';
 import type { BoundAddress, StreamSocket, StreamTransport } from '../io/stream-transport.js';
+import { formatHostPort } from '../io/node-errors.js';
 import { tcpTransport } from '../io/tcp-transport.js';
+import { closeGracefully } from '../tcp/graceful-close.js';
 import { ChatHub, type ChatHubOptions, type ChatSink } from './protocol/chat-hub.js';
 import { LineSplitter, type SplitEvent } from './protocol/line-splitter.js';
 import { decodeUtf8, LINE_END, MAX_LINE_BYTES } from './protocol/chat-text.js';
@@ -54,7 +56,7 @@ class ChatConnection {
   constructor(socket: StreamSocket, maxLineBytes: number) {
     this.socket = socket;
     this.splitter = new LineSplitter(maxLineBytes);
-    this.label = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+    this.label = formatHostPort(socket.remoteAddress ?? '?', socket.remotePort ?? 0);
   }
 }
 
@@ -139,19 +141,7 @@ export class ChatServer {
       this.#hub.shutdown();
       this.#flush();
     }
-    if (this.#connections.size === 0) return;
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
-        for (const conn of this.#connections) conn.socket.destroy();
-      }, graceMs);
-      const check = (): void => {
-        if (this.#connections.size > 0) return;
-        clearTimeout(timer);
-        resolve();
-      };
-      for (const conn of this.#connections) conn.socket.once('close', () => setImmediate(check));
-      check();
-    });
+    await closeGracefully(new Set([...this.#connections].map((conn) => conn.socket)), graceMs);
   }
 
   #decode(event: SplitEvent): Parameters<ChatHub<ChatConnection>['receive']>[2] {
@@ -273,8 +263,12 @@ export interface RunningChatServer {
 /** Listens on `port` and serves chat on every accepted connection. */
 export async function listenChat(options: ListenChatOptions): Promise<RunningChatServer> {
   const { transport = tcpTransport, host, port, ...serverOptions } = options;
-  const listener = await transport.listen(host === undefined ? { port } : { host, port });
+  // The server first: bad options (an unknown encoding) must throw before a port is bound.
   const server = new ChatServer(serverOptions);
+  const listener = await transport.listen(host === undefined ? { port } : { host, port }).catch(async (err: unknown) => {
+    await server.close(0);
+    throw err;
+  });
   listener.on('connection', (socket: StreamSocket) => server.handle(socket));
   listener.on('error', (err: Error) => serverOptions.log?.(`chat: listener: ${err.message}`));
   return {

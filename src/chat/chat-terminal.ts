@@ -46,7 +46,8 @@ export class ChatTerminal extends EventEmitter {
     super();
     this.#io = io;
     this.#tty = Boolean(io.stdin.isTTY && io.stdout.isTTY);
-    this.#color = this.#tty && io.env['NO_COLOR'] === undefined;
+    // https://no-color.org: NO_COLOR set to anything but the empty string turns colour off.
+    this.#color = this.#tty && !io.env['NO_COLOR'];
     this.#timestamps = options.timestamps ?? this.#tty;
     this.#rl = readline.createInterface({
       input: io.stdin,

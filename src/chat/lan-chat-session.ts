@@ -31,15 +31,19 @@ export function runLanChatSession(node: LanChatNode, terminal: ChatTerminal): Pr
       terminal.close();
       node.close().then(resolve, resolve);
     };
+    const describe = (err: unknown): string => {
+      if (isSockitError(err)) return `${err.message} (${err.code})`;
+      return err instanceof Error ? err.message : String(err);
+    };
     const sent = (p: Promise<void>): void => {
-      p.catch((err: unknown) => terminal.notice(isSockitError(err) ? `${err.message} (${err.code})` : String(err)));
+      p.catch((err: unknown) => terminal.notice(describe(err)));
     };
 
     node.on('event', (event) => {
       const line = formatLanEvent(event, node.room);
       if (line !== undefined) terminal.print(line);
     });
-    node.on('error', (err: Error) => terminal.notice(isSockitError(err) ? `${err.message} (${err.code})` : err.message));
+    node.on('error', (err: Error) => terminal.notice(describe(err)));
 
     terminal.on('end', finish);
     terminal.on('line', (raw: string) => {

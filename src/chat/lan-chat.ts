@@ -41,7 +41,8 @@ export interface LanChatOptions extends Partial<LanChatTiming> {
 
 /**
  * One LAN chat participant. Events: `'event'` (a {@link LanEvent}: message, joined, left,
- * renamed, lost), `'error'` (a SockitError: a malformed datagram from someone, a failed send).
+ * renamed, lost), `'error'` (a SockitError: a malformed datagram from someone, a failed heartbeat;
+ * emitted only when someone listens, since none of them is fatal).
  */
 export class LanChatNode extends EventEmitter {
   readonly #endpoint: UdpEndpoint;
@@ -58,21 +59,14 @@ export class LanChatNode extends EventEmitter {
   static async start(options: LanChatOptions): Promise<LanChatNode> {
     const group = options.group ?? DEFAULT_LAN_GROUP;
     const endpoint = await UdpEndpoint.bind({ host: '0.0.0.0', port: group.port, type: 'udp4', reuseAddr: true });
-    let mode: 'multicast' | 'broadcast' = 'multicast';
-    let destination = group;
+    let route: Route;
     try {
-      if (options.broadcastAddress !== undefined) throw new Error('broadcast requested');
-      endpoint.joinGroup(group.address, options.iface);
-      endpoint.setMulticastLoopback(true);
-      endpoint.setMulticastTTL(1);
-      if (options.iface !== undefined) endpoint.setMulticastInterface(options.iface);
-    } catch {
-      // No multicast route (or asked for broadcast): every host on the segment still hears a broadcast.
-      mode = 'broadcast';
-      endpoint.setBroadcast(true);
-      destination = { address: options.broadcastAddress ?? '255.255.255.255', port: group.port };
+      route = reachGroup(endpoint, group, options);
+    } catch (err) {
+      await endpoint.close();
+      throw err;
     }
-    const node = new LanChatNode(endpoint, options, destination, mode);
+    const node = new LanChatNode(endpoint, options, route.destination, route.mode);
     await node.#send('hello');
     return node;
   }
@@ -88,7 +82,7 @@ export class LanChatNode extends EventEmitter {
     if (options.peerTimeoutMs !== undefined) timing.peerTimeoutMs = options.peerTimeoutMs;
     this.#state = new LanChatState(options.id ?? randomBytes(4).toString('hex'), options.nick, options.room ?? '#lobby', timing);
     endpoint.on('message', (datagram: Buffer) => this.#onDatagram(datagram));
-    endpoint.on('error', (err: Error) => this.emit('error', err));
+    endpoint.on('error', (err) => this.#report(err));
     this.#heartbeat = setInterval(() => void this.#send('beat'), options.heartbeatMs ?? 2000);
   }
 
@@ -165,8 +159,14 @@ export class LanChatNode extends EventEmitter {
     } catch (err) {
       if (kind === 'msg' || kind === 'me') throw err;
       // A lost heartbeat is what UDP does anyway; report it without failing the caller.
-      if (!this.#closed) this.emit('error', err);
+      if (!this.#closed) this.#report(err);
     }
+  }
+
+  // A node nobody watches for errors must not crash the process over a lost heartbeat or a stray
+  // datagram: 'error' without a listener would throw (from a timer, as an unhandled rejection).
+  #report(err: unknown): void {
+    if (this.listenerCount('error') > 0) this.emit('error', err);
   }
 
   #onDatagram(datagram: Buffer): void {
@@ -176,7 +176,7 @@ export class LanChatNode extends EventEmitter {
     try {
       msg = decodeLanMessage(datagram);
     } catch (err) {
-      if (isSockitError(err)) this.emit('error', err);
+      if (isSockitError(err)) this.#report(err);
       return;
     }
     if (!msg) return;
@@ -202,4 +202,26 @@ export class LanChatNode extends EventEmitter {
     }, Math.max(0, at - performance.now()));
     this.#deadline.unref();
   }
+}
+
+interface Route {
+  mode: 'multicast' | 'broadcast';
+  destination: { address: string; port: number };
+}
+
+/** Joins `group` on `endpoint`, or sets it up for broadcast when multicast fails or was not wanted. */
+function reachGroup(endpoint: UdpEndpoint, group: { address: string; port: number }, options: LanChatOptions): Route {
+  if (options.broadcastAddress === undefined) {
+    try {
+      endpoint.joinGroup(group.address, options.iface);
+      endpoint.setMulticastLoopback(true);
+      endpoint.setMulticastTTL(1);
+      if (options.iface !== undefined) endpoint.setMulticastInterface(options.iface);
+      return { mode: 'multicast', destination: group };
+    } catch {
+      // No multicast route: every host on the segment still hears a broadcast.
+    }
+  }
+  endpoint.setBroadcast(true);
+  return { mode: 'broadcast', destination: { address: options.broadcastAddress ?? '255.255.255.255', port: group.port } };
 }

@@ -85,6 +85,7 @@ export const chatCommand: Command = {
     const parsed = parseCommandLine('chat', argv, OPTIONS);
     const nick = checkedNick(stringOption(parsed, 'nick'));
     const timestamps = parsed.values.timestamps === true ? true : undefined;
+    if (parsed.values.trace && !parsed.values.rudp) throw new UsageError('chat: --trace needs --rudp');
     if (parsed.values.lan) {
       if (parsed.positionals.length > 0) throw new UsageError('chat: --lan needs no HOST PORT (there is no server)');
       if (parsed.values.rudp) throw new UsageError('chat: --lan and --rudp exclude each other');

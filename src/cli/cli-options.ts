@@ -1,5 +1,5 @@
 /**
- * Command-line parsing shared by `sockit listen` and `sockit connect`: node:util parseArgs with its
+ * Command-line parsing shared by the `sockit` commands: node:util parseArgs with its
  * errors turned into UsageError (exit 2), and checked parsers for ports, byte counts, durations,
  * framings and encodings, each failing with a message that names the argument.
  */
@@ -61,12 +61,12 @@ export function parsePort(text: string | undefined, what: string, allowZero: boo
   return port;
 }
 
-const BYTE_SUFFIXES: Record<string, number> = { '': 1, k: 1024, K: 1024, m: 1024 ** 2, M: 1024 ** 2, g: 1024 ** 3, G: 1024 ** 3 };
+const BYTE_SUFFIXES: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
 
 /** Parses a positive byte count such as `65536`, `64k` or `16M` (binary units). */
 export function parseByteCount(text: string, what: string): number {
-  const m = /^(\d+)([kKmMgG]?)(?:i?B)?$/.exec(text);
-  const bytes = m ? Number(m[1]) * BYTE_SUFFIXES[m[2]!]! : NaN;
+  const m = /^(\d+)([kmg]?)(?:i?b)?$/i.exec(text);
+  const bytes = m ? Number(m[1]) * BYTE_SUFFIXES[m[2]!.toLowerCase()]! : NaN;
   if (!(bytes >= 1 && Number.isSafeInteger(bytes))) throw new UsageError(`${what} must be a positive byte count such as 65536, 64k or 16M, not '${text}'`);
   return bytes;
 }

@@ -73,6 +73,7 @@ export const connectCommand: Command = {
     const udp = parsed.values.udp === true;
     const timeoutText = stringOption(parsed, 'timeout');
     const timeoutMs = timeoutText === undefined ? undefined : parseMilliseconds(timeoutText, '--timeout');
+    if (parsed.values.trace && !parsed.values.rudp) throw new UsageError('connect: --trace needs --rudp');
     if (udp) {
       if (parsed.values.rudp) throw new UsageError('connect: --udp and --rudp exclude each other (--rudp already runs over UDP)');
       const settings = messageSettings(parsed, 'lines');
@@ -81,7 +82,6 @@ export const connectCommand: Command = {
       }
       return connectUdp(host, port, settings, timeoutMs ?? DEFAULT_UDP_LINGER_MS, io);
     }
-    if (parsed.values.trace && !parsed.values.rudp) throw new UsageError('connect: --trace needs --rudp');
     const settings = messageSettings(parsed, 'raw');
     const transport = await transportFor(parsed.values, (line) => io.stderr.write(line + '\n'));
     const conn = await connectTcp({

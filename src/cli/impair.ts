@@ -8,13 +8,14 @@
  * Clients send to the listen port; datagrams go on to the target, and the target's replies come
  * back to the client that sent. SIGINT or SIGTERM prints the counters of both directions and exits 0.
  */
-import { parseArgs } from 'node:util';
 import { randomInt } from 'node:crypto';
 import { UsageError } from '../errors.js';
 import { ImpairProxy } from '../io/impair-proxy.js';
 import { formatHostPort } from '../io/node-errors.js';
 import { formatLinkCounters, type LinkImpairments } from '../sim/impairments.js';
+import { parseByteCount, parseCommandLine } from './cli-options.js';
 import { ExitCode, type CliIo, type Command } from './command.js';
+import { catchStopSignals } from './stop-signal.js';
 
 const HELP = `usage: sockit impair --listen [HOST:]PORT --to HOST:PORT [options]
 
@@ -81,9 +82,7 @@ export function parseRateBitsPerSec(text: string): number {
 
 /** Parses `65536`, `64k`, `1m` into bytes. */
 export function parseBytes(option: string, text: string): number {
-  const m = /^(\d+)([km]?)(i?b)?$/i.exec(text.trim());
-  if (!m || Number(m[1]) <= 0) throw new UsageError(`--${option} takes a positive size in bytes such as 1200 or 64k, got '${text}'`);
-  return Number(m[1]) * (m[2]!.toLowerCase() === 'k' ? 1024 : m[2]!.toLowerCase() === 'm' ? 1 << 20 : 1);
+  return parseByteCount(text.trim(), `--${option}`);
 }
 
 function parseHostPort(option: string, text: string, defaultHost: string | undefined): { host: string; port: number } {
@@ -144,12 +143,8 @@ const OPTIONS = {
 } as const;
 
 async function run(argv: string[], io: CliIo): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false });
-  } catch (err) {
-    throw new UsageError((err as Error).message, { cause: err });
-  }
+  const parsed = parseCommandLine('impair', argv, OPTIONS);
+  if (parsed.positionals.length > 0) throw new UsageError(`impair: unexpected argument '${parsed.positionals[0]}' (every setting is an option)`);
   const values = parsed.values as Record<string, string | undefined>;
   if (values.listen === undefined) throw new UsageError('impair needs --listen [HOST:]PORT (where clients send)');
   if (values.to === undefined) throw new UsageError('impair needs --to HOST:PORT (where datagrams go)');
@@ -166,22 +161,16 @@ async function run(argv: string[], io: CliIo): Promise<number> {
 
   // Catch the signals before the readiness line: a script may send SIGINT the moment it reads
   // that line, and until a handler is installed the kernel's default action kills the process.
-  let onSignal: (sig: NodeJS.Signals) => void = () => undefined;
-  const stopped = new Promise<NodeJS.Signals>((resolve) => {
-    onSignal = resolve;
-  });
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const stop = catchStopSignals();
   let proxy: ImpairProxy;
   let signal: NodeJS.Signals;
   try {
     proxy = await ImpairProxy.start({ listen, target, upstream, downstream: link, seed });
     io.stderr.write(`impairing udp ${formatHostPort(proxy.address.host, proxy.address.port)} -> ${formatHostPort(target.host, target.port)}\n`);
     io.stderr.write(`seed ${seed}\n`);
-    signal = await stopped;
+    signal = await stop.stopped;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    stop.dispose();
   }
   const c = proxy.counters();
   await proxy.close();

@@ -26,7 +26,7 @@ import { inputMessages } from './input-messages.js';
 import { InputReader } from './input-reader.js';
 import { OutputWriter } from './output-writer.js';
 import { reportError } from './report-error.js';
-import { catchStopSignals, type StopSignal } from './stop-signal.js';
+import { catchStopSignals } from './stop-signal.js';
 import { runStreamSession } from './stream-session.js';
 import { TRANSPORT_CLI_HELP, TRANSPORT_CLI_OPTIONS, transportFor } from './transport-option.js';
 

@@ -2,7 +2,7 @@
  * `sockit`: dispatches to one module per subcommand (loaded lazily), prints help and version,
  * and turns errors into one clear line plus an exit code.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { ExitCode, type CliIo, type Command } from './command.js';
 import { reportError } from './report-error.js';
 
@@ -19,10 +19,16 @@ const COMMANDS: Record<string, Loader> = {
   impair: async () => (await import('./impair.js')).impairCommand,
 };
 
-/** The package version, read from package.json. */
+/**
+ * The package version, read from the package.json above this module: found by walking up, since
+ * this file runs from dist/src/cli when built and from src/cli under tsx.
+ */
 export function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
+  for (let dir = new URL('./', import.meta.url); ; dir = new URL('../', dir)) {
+    const file = new URL('package.json', dir);
+    if (existsSync(file)) return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
+    if (dir.pathname === '/') return 'unknown';
+  }
 }
 
 async function usage(): Promise<string> {

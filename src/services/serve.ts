@@ -2,6 +2,7 @@
  * Runs a {@link Service} on sockets: a stream listener (kernel TCP or RUDP) or a UDP endpoint.
  * Services never bind sockets themselves; this is the code that does, for the CLI and the library.
  */
+import { InvalidStateError } from '../errors.js';
 import type { BoundAddress, StreamSocket, StreamTransport } from '../io/stream-transport.js';
 import { UdpEndpoint } from '../udp/udp-endpoint.js';
 import type { DatagramPeer, Service } from './types.js';
@@ -39,7 +40,7 @@ export interface ServeDatagramOptions {
 /** Serves `service` over a stream transport: every accepted socket goes to `service.onConnection`. */
 export async function serveStream(service: Service, opts: ServeStreamOptions): Promise<RunningServer> {
   const onConnection = service.onConnection;
-  if (!onConnection) throw new TypeError('serveStream: this service has no onConnection (it serves datagrams only)');
+  if (!onConnection) throw new InvalidStateError('serveStream: this service has no onConnection (it serves datagrams only; use serveDatagram)');
   const listener = await opts.transport.listen({ port: opts.port, ...(opts.host !== undefined ? { host: opts.host } : {}) });
   let closing: Promise<void> | undefined;
   listener.on('connection', (socket: StreamSocket) => {
@@ -75,7 +76,7 @@ export async function serveStream(service: Service, opts: ServeStreamOptions): P
 /** Serves `service` over UDP: every datagram goes to `service.onDatagram` with a way to reply. */
 export async function serveDatagram(service: Service, opts: ServeDatagramOptions): Promise<RunningServer> {
   const onDatagram = service.onDatagram;
-  if (!onDatagram) throw new TypeError('serveDatagram: this service has no onDatagram (it serves streams only)');
+  if (!onDatagram) throw new InvalidStateError('serveDatagram: this service has no onDatagram (it serves streams only; use serveStream)');
   const endpoint = await UdpEndpoint.bind({
     port: opts.port,
     ...(opts.host !== undefined ? { host: opts.host } : {}),

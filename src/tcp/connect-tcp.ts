@@ -5,7 +5,7 @@
  */
 import type { StreamTransport } from '../io/stream-transport.js';
 import { tcpTransport } from '../io/tcp-transport.js';
-import { MessageConnection, type MessageConnectionOptions } from './message-connection.js';
+import { MessageConnection, checkMessageConnectionOptions, type MessageConnectionOptions } from './message-connection.js';
 
 /** Options of {@link connectTcp}. */
 export interface ConnectTcpOptions extends MessageConnectionOptions {
@@ -23,10 +23,11 @@ export interface ConnectTcpOptions extends MessageConnectionOptions {
 
 /**
  * Connects and wraps the socket in a {@link MessageConnection} (Nagle off by default, for
- * request/reply). Rejects with ConnectionError (`ERR_SOCKIT_CONNECTION_REFUSED`,
+ * request/reply). Bad connection options are refused before connecting. Rejects with ConnectionError (`ERR_SOCKIT_CONNECTION_REFUSED`,
  * `ERR_SOCKIT_UNKNOWN_HOST`, `ERR_SOCKIT_HOST_UNREACHABLE`, ...) or TimeoutError.
  */
 export async function connectTcp(options: ConnectTcpOptions): Promise<MessageConnection> {
+  checkMessageConnectionOptions(options);
   const transport = options.transport ?? tcpTransport;
   const socket = await transport.connect({
     host: options.host,

@@ -1,6 +1,6 @@
 /**
  * Graceful shutdown of a set of connections: wait for them to finish on their own up to a grace
- * period, then destroy whoever is left. Shared by MessageServer and the services.
+ * period, then destroy whoever is left. Shared by MessageServer, the services and the chat server.
  */
 
 /** What {@link closeGracefully} needs of a connection. */
@@ -11,7 +11,8 @@ export interface Closable {
 
 /**
  * Resolves once every connection in `live` has closed: those still open after `graceMs` are
- * destroyed. `live` is the caller's own set, which must drop connections as they close.
+ * destroyed. `live` holds the connections open at the call (the caller's own set, which drops
+ * them as they close, or a snapshot of it: destroying one that closed meanwhile is harmless).
  */
 export async function closeGracefully(live: ReadonlySet<Closable>, graceMs: number): Promise<void> {
   if (live.size === 0) return;

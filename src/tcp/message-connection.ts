@@ -97,6 +97,21 @@ export function resolveFraming(framing: Framing | FramingName): Framing {
   return typeof framing === 'string' ? getFraming(framing) : framing;
 }
 
+/** The codecs a connection is built from; throws for bad options (unknown framing, bad limit, unknown charset). */
+function createCodecs(options: MessageConnectionOptions): { framing: Framing; decoder: FrameDecoder; codec: TextCodec } {
+  const framing = resolveFraming(options.framing);
+  const decoder = framing.createDecoder({ maxFrameBytes: options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES });
+  return { framing, decoder, codec: textCodec(options.encoding ?? 'utf8') };
+}
+
+/**
+ * Throws the SockitError `new MessageConnection(socket, options)` would throw for these options,
+ * so a server can refuse bad options before it binds instead of failing every connection.
+ */
+export function checkMessageConnectionOptions(options: MessageConnectionOptions): void {
+  createCodecs(options);
+}
+
 /** The events of a {@link MessageConnection} and their arguments. */
 export interface MessageConnectionEvents {
   message: [message: Buffer];
@@ -169,11 +184,12 @@ export class MessageConnection extends EventEmitter<MessageConnectionEvents> {
   constructor(socket: StreamSocket, options: MessageConnectionOptions) {
     super();
     this.#socket = socket;
-    this.#framing = resolveFraming(options.framing);
+    const { framing, decoder, codec } = createCodecs(options);
+    this.#framing = framing;
+    this.#decoder = decoder;
+    this.#codec = codec;
     // Headers grow with the length (varint), so the overhead at the fast path's limit bounds all below it.
-    this.#smallOverheadBytes = this.#framing.encodedLength(SMALL_MESSAGE_BYTES) - SMALL_MESSAGE_BYTES;
-    this.#decoder = this.#framing.createDecoder({ maxFrameBytes: options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES });
-    this.#codec = textCodec(options.encoding ?? 'utf8');
+    this.#smallOverheadBytes = framing.encodedLength(SMALL_MESSAGE_BYTES) - SMALL_MESSAGE_BYTES;
     this.#highWaterMarkBytes = options.highWaterMarkBytes ?? DEFAULT_HIGH_WATER_MARK_BYTES;
     this.#readHighWaterMarkBytes = options.readHighWaterMarkBytes ?? DEFAULT_READ_HIGH_WATER_MARK_BYTES;
     this.remoteAddress = socket.remoteAddress;
@@ -477,9 +493,13 @@ export class MessageConnection extends EventEmitter<MessageConnectionEvents> {
     return !this.#iterating && !this.#userPaused && !this.#delivering && this.listenerCount('message') > 0;
   }
 
+  /** What the waiting messages cost against `readHighWaterMarkBytes`: bytes plus a per-message overhead. */
+  #inboxCostBytes(): number {
+    return this.#inboxBytes + this.inboxMessages * INBOX_MESSAGE_OVERHEAD_BYTES;
+  }
+
   #inboxFull(): boolean {
-    const costBytes = this.#inboxBytes + (this.#inbox.length - this.#inboxHead) * INBOX_MESSAGE_OVERHEAD_BYTES;
-    return costBytes > this.#readHighWaterMarkBytes && this.#requests.length === 0;
+    return this.#inboxCostBytes() > this.#readHighWaterMarkBytes && this.#requests.length === 0;
   }
 
   readonly #onFrame = (frame: Buffer): void => {
@@ -590,8 +610,7 @@ export class MessageConnection extends EventEmitter<MessageConnectionEvents> {
       this.#socketPaused = true;
       this.#socket.pause();
     } else if (!full && this.#socketPaused) {
-      const costBytes = this.#inboxBytes + (this.#inbox.length - this.#inboxHead) * INBOX_MESSAGE_OVERHEAD_BYTES;
-      if (costBytes > this.#readHighWaterMarkBytes / 2 && this.#requests.length === 0) return;
+      if (this.#inboxCostBytes() > this.#readHighWaterMarkBytes / 2 && this.#requests.length === 0) return;
       if (this.#undecoded !== undefined) {
         // Not from inside a consumer's call: decoding may deliver messages.
         if (!this.#undecodedScheduled) {

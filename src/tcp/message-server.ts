@@ -13,7 +13,7 @@ import { EventEmitter } from 'node:events';
 import type { SockitError } from '../errors.js';
 import type { BoundAddress, StreamListener, StreamSocket, StreamTransport } from '../io/stream-transport.js';
 import { tcpTransport } from '../io/tcp-transport.js';
-import { MessageConnection, type MessageConnectionOptions } from './message-connection.js';
+import { MessageConnection, checkMessageConnectionOptions, type MessageConnectionOptions } from './message-connection.js';
 import { closeGracefully } from './graceful-close.js';
 
 /** Default grace period of {@link MessageServer.close}. */
@@ -114,9 +114,12 @@ export class MessageServer extends EventEmitter<MessageServerEvents> {
 
 /**
  * Listens for message connections. Resolves once bound; rejects with a ConnectionError
- * (`ERR_SOCKIT_ADDRESS_IN_USE`, `ERR_SOCKIT_PERMISSION_DENIED`, ...) when it cannot bind.
+ * (`ERR_SOCKIT_ADDRESS_IN_USE`, `ERR_SOCKIT_PERMISSION_DENIED`, ...) when it cannot bind, and
+ * before binding with the SockitError of bad connection options (an unknown framing, say).
  */
 export async function listenTcp(options: ListenTcpOptions, onConnection: (conn: MessageConnection) => void): Promise<MessageServer> {
+  // Bad options would otherwise cost every accepted connection, silently unless 'error' is watched.
+  checkMessageConnectionOptions(options);
   const transport = options.transport ?? tcpTransport;
   const listener = await transport.listen({
     port: options.port,

@@ -14,7 +14,7 @@ import net from 'node:net';
 import dns from 'node:dns';
 import { EventEmitter } from 'node:events';
 import { LimitExceededError, NetCodes, ConnectionError, InvalidStateError, type SockitError } from '../errors.js';
-import { fromNodeError, formatHostPort } from '../io/node-errors.js';
+import { fromNodeError, formatHostPort, isIpv6Unavailable } from '../io/node-errors.js';
 import type { BoundAddress } from '../io/stream-transport.js';
 
 /** Largest UDP payload over IPv4: 65,535 − 20 (IP header) − 8 (UDP header). RFC 768, RFC 791. */
@@ -92,8 +92,7 @@ export class UdpEndpoint extends EventEmitter<UdpEndpointEvents> {
       return new UdpEndpoint(await bindSocket(type, options), type, options);
     } catch (err) {
       // No IPv6 on this machine: the default dual-stack bind falls back to IPv4 only.
-      const code = (err as SockitError).cause as { code?: string } | undefined;
-      if (options.type === undefined && options.host === undefined && (code?.code === 'EAFNOSUPPORT' || code?.code === 'EADDRNOTAVAIL')) {
+      if (options.type === undefined && options.host === undefined && isIpv6Unavailable(err)) {
         return new UdpEndpoint(await bindSocket('udp4', options), 'udp4', options);
       }
       throw err;

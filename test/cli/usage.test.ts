@@ -54,6 +54,10 @@ const USAGE_ERRORS: Array<[string[], RegExp]> = [
   [['connect', '127.0.0.1', '0'], /PORT must be a number from 1 to 65535/],
   [['connect', '127.0.0.1', '9', 'extra'], /unexpected argument 'extra'/],
   [['connect', '127.0.0.1', '9', '--timeout', 'soon'], /--timeout must be a whole number of milliseconds/],
+  // These two used to ignore --trace without --rudp silently.
+  [['connect', '--udp', '127.0.0.1', '9', '--trace'], /connect: --trace needs --rudp/],
+  [['chat', '127.0.0.1', '9', '--trace'], /chat: --trace needs --rudp/],
+  [['impair', '--listen', '0', '--to', '127.0.0.1:9', 'extra'], /impair: unexpected argument 'extra'/],
   [['demo', '99'], /no chapter '99'/],
   [['frobnicate'], /unknown command 'frobnicate'/],
 ];

@@ -92,3 +92,13 @@ test('a handler that throws loses its own connection, not the server', async () 
   await fine.end();
   await server.close();
 });
+
+test('bad connection options are refused before binding or connecting, not per connection', async () => {
+  // Before: listenTcp bound anyway and then destroyed every accepted socket, reporting the error
+  // only to 'error' listeners; connectTcp left the connected socket open when the options threw.
+  const unknownFraming = (err: SockitError): boolean => err.code === 'ERR_SOCKIT_UNKNOWN_FRAMING';
+  await assert.rejects(listenTcp({ host: '127.0.0.1', port: 0, framing: 'len64' as 'len32' }, echo), unknownFraming);
+  const server = await listenTcp({ host: '127.0.0.1', port: 0, framing: 'lines' }, echo);
+  await assert.rejects(connectTcp({ host: '127.0.0.1', port: server.address.port, framing: 'lines', maxFrameBytes: -1 }), (err: SockitError) => err.code === 'ERR_SOCKIT_INVALID_ARGUMENT');
+  await server.close();
+});

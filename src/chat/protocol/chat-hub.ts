@@ -134,7 +134,7 @@ export class ChatHub<C> {
   /** Members of `room`, by nick, sorted. */
   roomNicks(room: string): string[] {
     const r = this.#rooms.get(roomKey(normalizeRoomName(room)));
-    return r ? [...r.members].map((c) => this.#clients.get(c)!.nick!).sort() : [];
+    return r ? this.#nicksIn(r) : [];
   }
 
   /** A new connection: greets it, or refuses it when the server is full or shutting down. */
@@ -334,9 +334,7 @@ export class ChatHub<C> {
     }
     room.members.add(client.conn);
     client.rooms.push(room);
-    const notice = `* ${client.nick} joined ${room.name}`;
-    if (room.members.size > this.options.quietRoomMembers) this.#sink.send(client.conn, notice);
-    else this.#sink.broadcast(room.members, notice);
+    this.#announce(client, room, `* ${client.nick} joined ${room.name}`);
     const others = room.members.size - 1;
     this.#sink.send(client.conn, `* ${room.name}: ${others === 0 ? 'nobody else here yet' : `${others} other${others === 1 ? '' : 's'} here; /who lists them`}`);
   }
@@ -349,9 +347,7 @@ export class ChatHub<C> {
       room = client.rooms.find((r) => roomKey(r.name) === key);
     }
     if (!room) return this.#error(client, requested === '' ? 'you are not in a room' : `you are not in ${escapeControls(normalizeRoomName(requested))}`, ChatCodes.NOT_IN_ROOM);
-    const notice = `* ${client.nick} left ${room.name}`;
-    if (room.members.size > this.options.quietRoomMembers) this.#sink.send(client.conn, notice);
-    else this.#sink.broadcast(room.members, notice);
+    this.#announce(client, room, `* ${client.nick} left ${room.name}`);
     this.#leaveRoom(client, room);
     const current = client.rooms.at(-1);
     this.#sink.send(client.conn, current ? `* you now talk in ${current.name}` : '* you are in no room; /join #room to talk');
@@ -360,9 +356,7 @@ export class ChatHub<C> {
   #listRooms(client: Client<C>): void {
     const rooms = [...this.#rooms.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
     if (rooms.length === 0) return this.#sink.send(client.conn, '* no rooms; /join #room makes one');
-    const shown = rooms.slice(0, LIST_MAX_NAMES).map((r) => `${r.name} (${r.members.size})`);
-    const more = rooms.length > shown.length ? ` and ${rooms.length - shown.length} more` : '';
-    this.#sink.send(client.conn, `* rooms: ${shown.join(', ')}${more}`);
+    this.#sink.send(client.conn, `* rooms: ${shortList(rooms.map((r) => `${r.name} (${r.members.size})`))}`);
   }
 
   #who(client: Client<C>, requested: string): void {
@@ -375,14 +369,8 @@ export class ChatHub<C> {
       room = this.#rooms.get(roomKey(name));
       if (!room) return this.#error(client, `no room ${escapeControls(name)}`, ChatCodes.BAD_ROOM);
     }
-    const nicks: string[] = [];
-    for (const member of room.members) {
-      nicks.push(this.#clients.get(member)!.nick!);
-    }
-    nicks.sort();
-    const shown = nicks.slice(0, LIST_MAX_NAMES);
-    const more = nicks.length > shown.length ? ` and ${nicks.length - shown.length} more` : '';
-    this.#sink.send(client.conn, `* ${room.name} (${nicks.length}): ${shown.join(', ')}${more}`);
+    const nicks = this.#nicksIn(room);
+    this.#sink.send(client.conn, `* ${room.name} (${nicks.length}): ${shortList(nicks)}`);
   }
 
   #privateMessage(client: Client<C>, arg: string): void {
@@ -401,6 +389,17 @@ export class ChatHub<C> {
     const safe = escapeControls(text);
     // The sender is a member, so it gets its own line back: the echo shows what everyone saw, in order.
     this.#sink.broadcast(room.members, action ? `[${room.name}] * ${client.nick} ${safe}` : `[${room.name}] <${client.nick}> ${safe}`);
+  }
+
+  /** Tells a room something about `client`; a room too big to announce in tells only `client`. */
+  #announce(client: Client<C>, room: Room<C>, notice: string): void {
+    if (room.members.size > this.options.quietRoomMembers) this.#sink.send(client.conn, notice);
+    else this.#sink.broadcast(room.members, notice);
+  }
+
+  /** The nicks of a room's members, sorted (members are always registered). */
+  #nicksIn(room: Room<C>): string[] {
+    return [...room.members].map((c) => this.#clients.get(c)!.nick!).sort();
   }
 
   #help(client: Client<C>): void {
@@ -434,4 +433,10 @@ export class ChatHub<C> {
     client.rooms = client.rooms.filter((r) => r !== room);
     if (room.members.size === 0) this.#rooms.delete(roomKey(room.name));
   }
+}
+
+/** At most {@link LIST_MAX_NAMES} names, then how many more there are: `a, b, c and 12 more`. */
+function shortList(names: readonly string[]): string {
+  const shown = names.slice(0, LIST_MAX_NAMES);
+  return shown.join(', ') + (names.length > shown.length ? ` and ${names.length - shown.length} more` : '');
 }

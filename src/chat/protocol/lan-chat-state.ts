@@ -15,6 +15,7 @@
  */
 import type { Instant } from '../../core/time.js';
 import { isChatKind, type LanKind, type LanMessage } from './lan-message.js';
+import { roomKey } from './names.js';
 
 /** What the display should show. */
 export type LanEvent =
@@ -92,7 +93,7 @@ export class LanChatState {
   peers(room?: string): LanPeer[] {
     const out: LanPeer[] = [];
     for (const p of this.#peers.values()) {
-      if (room === undefined || p.room.toLowerCase() === room.toLowerCase()) out.push({ id: p.id, nick: p.nick, room: p.room });
+      if (room === undefined || roomKey(p.room) === roomKey(room)) out.push({ id: p.id, nick: p.nick, room: p.room });
     }
     return out.sort((a, b) => (a.nick < b.nick ? -1 : a.nick > b.nick ? 1 : 0));
   }
@@ -132,7 +133,7 @@ export class LanChatState {
         events.push({ kind: 'renamed', from: peer.nick, to: msg.nick, room: msg.room });
         peer.nick = msg.nick;
       }
-      if (peer.room.toLowerCase() !== msg.room.toLowerCase()) {
+      if (roomKey(peer.room) !== roomKey(msg.room)) {
         events.push({ kind: 'left', nick: peer.nick, room: peer.room, reason: 'moved' });
         events.push({ kind: 'joined', nick: peer.nick, room: msg.room });
       }

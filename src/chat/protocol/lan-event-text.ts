@@ -4,10 +4,11 @@
  */
 import { escapeControls } from './chat-text.js';
 import type { LanEvent } from './lan-chat-state.js';
+import { roomKey } from './names.js';
 
 /** The line for `event` as seen from `currentRoom`, or undefined when it concerns another room. */
 export function formatLanEvent(event: LanEvent, currentRoom: string): string | undefined {
-  const here = (room: string): boolean => room.toLowerCase() === currentRoom.toLowerCase();
+  const here = (room: string): boolean => roomKey(room) === roomKey(currentRoom);
   switch (event.kind) {
     case 'message': {
       if (!here(event.room)) return undefined;

@@ -43,26 +43,16 @@ export class LineSplitter {
       const end = lf === -1 ? chunk.length : lf;
       if (this.#discarding) {
         this.#discardedBytes += end - start;
-        if (lf !== -1) {
-          const lineBytes = this.#discardedBytes;
-          this.#discarding = false;
-          this.#discardedBytes = 0;
-          emit({ kind: 'too-long', lineBytes });
-        }
+        if (lf !== -1) this.#endDiscard(emit);
       } else if (lf !== -1 && this.#partialBytes === 0) {
         // The whole line lies in this chunk: hand out a slice, no copy.
         this.#emitLine(chunk.subarray(start, end), emit);
       } else {
         this.#append(chunk.subarray(start, end));
-        if (lf !== -1 && !this.#discarding) {
-          const line = this.#partial!.subarray(0, this.#partialBytes);
-          this.#emitLine(line, emit);
+        if (lf !== -1 && this.#discarding) this.#endDiscard(emit);
+        else if (lf !== -1) {
+          this.#emitLine(this.#partial!.subarray(0, this.#partialBytes), emit);
           this.#release();
-        } else if (lf !== -1) {
-          const lineBytes = this.#discardedBytes;
-          this.#discarding = false;
-          this.#discardedBytes = 0;
-          emit({ kind: 'too-long', lineBytes });
         }
       }
       start = end + 1;
@@ -71,16 +61,17 @@ export class LineSplitter {
 
   /** Signals end of input: an unterminated final line is delivered (as `nc` users expect). */
   end(emit: (event: SplitEvent) => void): void {
-    if (this.#discarding) {
-      const lineBytes = this.#discardedBytes;
-      this.#discarding = false;
-      this.#discardedBytes = 0;
-      emit({ kind: 'too-long', lineBytes });
-    } else if (this.#partialBytes > 0) {
-      const line = this.#partial!.subarray(0, this.#partialBytes);
-      this.#emitLine(line, emit);
-    }
+    if (this.#discarding) this.#endDiscard(emit);
+    else if (this.#partialBytes > 0) this.#emitLine(this.#partial!.subarray(0, this.#partialBytes), emit);
     this.#release();
+  }
+
+  /** The overlong line being discarded ended: report its length, start afresh. */
+  #endDiscard(emit: (event: SplitEvent) => void): void {
+    const lineBytes = this.#discardedBytes;
+    this.#discarding = false;
+    this.#discardedBytes = 0;
+    emit({ kind: 'too-long', lineBytes });
   }
 
   #emitLine(bytes: Uint8Array, emit: (event: SplitEvent) => void): void {

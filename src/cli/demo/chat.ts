@@ -3,9 +3,8 @@
  * protocol shown as each of them sees it (what `nc` or `sockit chat` prints).
  */
 import net from 'node:net';
-import { InvalidStateError } from '../../errors.js';
 import { listenChat } from '../../chat/chat-server.js';
-import type { DemoChapter, DemoContext } from './chapter.js';
+import { check, type DemoChapter, type DemoContext } from './chapter.js';
 
 /** A person at a plain socket: sends lines, waits for the line it expects, shows what it got. */
 class Person {
@@ -45,7 +44,7 @@ class Person {
   /** Waits for a line equal to `expected` (the chapter's safety timeout bounds the wait). */
   async sees(expected: string): Promise<void> {
     while (!this.#lines.includes(expected)) {
-      if (this.#socket.readableEnded) throw new InvalidStateError(`demo: ${this.name} never saw '${expected}'`);
+      check(!this.#socket.readableEnded, `${this.name} never saw '${expected}'`);
       await new Promise<void>((resolve) => {
         this.#wake = resolve;
       });

@@ -4,24 +4,15 @@
  * to their sender (seeds 001 and 004), and broadcast (seed 000). Each one checks that what it shows
  * really happened and rejects otherwise.
  */
-import { CliCodes, NetCodes, SockitError, isSockitError } from '../../errors.js';
+import { NetCodes, isSockitError } from '../../errors.js';
 import { getFraming } from '../../framing/index.js';
 import { listenTcp, type MessageServer } from '../../tcp/message-server.js';
 import { connectTcp } from '../../tcp/connect-tcp.js';
 import type { MessageConnection } from '../../tcp/message-connection.js';
 import { UdpEndpoint } from '../../udp/udp-endpoint.js';
-import type { DemoChapter } from './chapter.js';
+import { check, hex, type DemoChapter } from './chapter.js';
 
 const LOOPBACK = '127.0.0.1';
-
-/** Fails the chapter when what it shows did not happen. */
-function check(ok: boolean, what: string): void {
-  if (!ok) throw new SockitError(CliCodes.DEMO_CHECK_FAILED, `demo: ${what}`);
-}
-
-function hex(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex').replace(/(..)(?!$)/g, '$1 ');
-}
 
 /** Resolves with every message of `conn` once the peer half-closes. */
 async function allMessages(conn: MessageConnection): Promise<Buffer[]> {

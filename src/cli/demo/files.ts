@@ -8,19 +8,14 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { InvalidStateError } from '../../errors.js';
 import { startFilesServer } from '../../transfer/files-server.js';
 import { sendClassic } from '../../transfer/classic.js';
 import { putFiles } from '../../transfer/files-client.js';
 import { encodeClassicHeader } from '../../transfer/protocol/classic-header.js';
-import type { DemoChapter, DemoContext } from './chapter.js';
+import { check, hex, type DemoChapter, type DemoContext } from './chapter.js';
 
 function sha256(bytes: Buffer): string {
   return createHash('sha256').update(bytes).digest('hex');
-}
-
-function hex(bytes: Buffer): string {
-  return [...bytes].map((b) => b.toString(16).padStart(2, '0')).join(' ');
 }
 
 async function run(ctx: DemoContext): Promise<void> {
@@ -45,7 +40,7 @@ async function run(ctx: DemoContext): Promise<void> {
       await classic.close();
     }
     const got = await readFile(path.join(classicDir, path.basename(letter)));
-    if (sha256(got) !== sha256(await readFile(letter))) throw new InvalidStateError('demo: the classic upload arrived different');
+    check(sha256(got) === sha256(await readFile(letter)), 'the classic upload arrived different');
     ctx.show('server →', `saved ${path.basename(letter)} (${got.length} bytes): the byte count matched — all this protocol can check`);
 
     ctx.say('');
@@ -57,7 +52,7 @@ async function run(ctx: DemoContext): Promise<void> {
       for (const r of first.results) ctx.show('server →', `${r.ok ? 'stored' : 'refused'} ${r.savedAs ?? r.rel}${r.kind === 'dir' ? '/' : ` (${r.bytes} bytes, SHA-256 verified)`}`);
       const second = await putFiles({ host: '127.0.0.1', port: server.address.port, paths: [letter] });
       ctx.show('server →', `the same name again is kept beside it: ${second.results[0]?.savedAs}`);
-      if (first.failed + second.failed > 0) throw new InvalidStateError('demo: a sockit upload failed');
+      check(first.failed + second.failed === 0, 'a sockit upload failed');
     } finally {
       await server.close();
     }

@@ -10,13 +10,13 @@
  */
 import { once } from 'node:events';
 import { performance } from 'node:perf_hooks';
-import { InvalidStateError } from '../../errors.js';
+import { TimeoutError } from '../../errors.js';
 import { ImpairProxy } from '../../io/impair-proxy.js';
 import { createServer, type RudpServer } from '../../io/rudp-server.js';
 import { connect } from '../../io/rudp-connect.js';
 import type { RudpSocket } from '../../io/rudp-socket.js';
 import { formatLinkCounters } from '../../sim/impairments.js';
-import type { DemoChapter, DemoContext } from './chapter.js';
+import { check, type DemoChapter, type DemoContext } from './chapter.js';
 
 /** One-way delay the relay adds, so the trace's times read like a real path. */
 const DELAY_MS = 10;
@@ -34,10 +34,14 @@ function readAll(socket: RudpSocket): Promise<string> {
   });
 }
 
+function gaveUp(what: string): TimeoutError {
+  return new TimeoutError('reply', SAFETY_MS, `demo: gave up waiting for ${what} after ${SAFETY_MS} ms`);
+}
+
 function withSafety<T>(p: Promise<T>, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const guard = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new InvalidStateError(`demo: gave up waiting for ${what}`)), SAFETY_MS);
+    timer = setTimeout(() => reject(gaveUp(what)), SAFETY_MS);
   });
   return Promise.race([p, guard]).finally(() => clearTimeout(timer));
 }
@@ -45,7 +49,7 @@ function withSafety<T>(p: Promise<T>, what: string): Promise<T> {
 async function waitFor(condition: () => boolean, what: string): Promise<void> {
   const deadline = performance.now() + SAFETY_MS;
   while (!condition()) {
-    if (performance.now() > deadline) throw new InvalidStateError(`demo: gave up waiting for ${what}`);
+    if (performance.now() > deadline) throw gaveUp(what);
     await new Promise((r) => setTimeout(r, 20));
   }
 }
@@ -110,9 +114,7 @@ async function run(ctx: DemoContext): Promise<void> {
       [/FIN/, 'a FIN'],
       [/TIME_WAIT → CLOSED/, 'TIME_WAIT ending in CLOSED'],
     ].filter(([re]) => !(re as RegExp).test(text));
-    if (missing.length > 0 || answer !== 'HELLO OVER A LOSSY NETWORK\n') {
-      throw new InvalidStateError(`demo: the RUDP trace lacks ${missing.map(([, what]) => what).join(', ') || 'the expected reply'}`);
-    }
+    check(missing.length === 0 && answer === 'HELLO OVER A LOSSY NETWORK\n', `the RUDP trace lacks ${missing.map(([, what]) => what).join(', ') || 'the expected reply'}`);
     const firstRtx = shown.findIndex((l) => /\(retransmission\)/.test(l.line));
     const byTimer = shown.slice(0, firstRtx).some((l) => l.who === shown[firstRtx]!.who && /⏱ rto timer/.test(l.line));
     const what = /(?:→|←) (\S+)/.exec(shown[firstRtx]!.line)?.[1] ?? 'segment';
