@@ -7,12 +7,13 @@
  * `overwrite`: the final name is taken with link(2), which fails instead of replacing, trying
  * `name (1).ext`, `name (2).ext`, ... Files of at least RESUME_MIN_BYTES keep `NAME.part.meta`
  * beside the part so an interrupted transfer can resume; smaller ones are gathered in memory and
- * written in one call (10,000 small files must not cost 10,000 × 6 system calls).
+ * written and moved into place with synchronous calls once verified (10,000 small files must not
+ * cost 10,000 × 5 thread-pool round trips).
  *
  * Sizes are checked before any data flows: over `maxFileBytes` is ERR_SOCKIT_FILE_TOO_LARGE, over
  * the free space that statfs(2) reports (minus what transfers in progress reserved) ERR_SOCKIT_NO_SPACE.
  */
-import { promises as fsp, constants as fsc, open as openCallback, write as writeCallback, close as closeCallback } from 'node:fs';
+import { promises as fsp, constants as fsc, open as openCallback, write as writeCallback, close as closeCallback, openSync, writeSync, closeSync, linkSync, unlinkSync, renameSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { createHash, type Hash } from 'node:crypto';
 import path from 'node:path';
@@ -61,7 +62,48 @@ async function writeNewFile(file: string, data: Uint8Array): Promise<void> {
   }
 }
 
+/**
+ * Stores a small, already verified file: writes its part and moves it to its final name with the
+ * same rules as {@link IncomingFile} (link(2) never replaces; rename(2) only with overwrite).
+ * Synchronous on purpose: see the comment at the call site. Returns the name used.
+ */
+function storeSmallFileSync(init: IncomingFileInit, data: Uint8Array): string {
+  const fd = openSync(init.partPath, CREATE_NOFOLLOW, 0o644);
+  try {
+    for (let done = 0; done < data.length; ) done += writeSync(fd, data, done, data.length - done);
+  } finally {
+    closeSync(fd);
+  }
+  const { dir, name, partPath } = init;
+  if (init.overwrite) {
+    try {
+      renameSync(partPath, path.join(dir, name));
+      return name;
+    } catch (err) {
+      if (errno(err) !== 'EISDIR' && errno(err) !== 'ENOTEMPTY' && errno(err) !== 'EEXIST') throw err;
+    }
+  }
+  for (let n = 0; n < MAX_RENAME_ATTEMPTS; n++) {
+    const candidate = numberedName(name, n);
+    try {
+      linkSync(partPath, path.join(dir, candidate));
+      unlinkSync(partPath);
+      return candidate;
+    } catch (err) {
+      if (errno(err) === 'EEXIST') continue;
+      throw err;
+    }
+  }
+  throw new FileTransferError(FileCodes.FILE_EXISTS, `${JSON.stringify(name)} and ${MAX_RENAME_ATTEMPTS} numbered alternatives already exist`);
+}
+
 const READ_BLOCK_BYTES = 1024 * 1024;
+// Large files are copied from the socket's chunks into these 1 MiB blocks and written from them:
+// the kernel's copy into the page cache measured at about half the receiver's CPU when it read
+// from the chunks themselves, and at a third from reused blocks (perf, 1 GiB upload). The chunks
+// are then free at once instead of pinned until their write completes.
+const writeBlockPool: Buffer[] = [];
+const WRITE_POOL_MAX = 16;
 const WRITE_BATCH_BYTES = 1024 * 1024;
 // Disk writes that may trail behind the network (and the hash) before the receiver waits.
 const MAX_WRITE_BEHIND_BYTES = 4 * 1024 * 1024;
@@ -242,6 +284,10 @@ export class IncomingFile {
   #fh: fsp.FileHandle | undefined;
   #writing: Promise<void> = Promise.resolve();
   #writingBytes = 0;
+  /** File position of the next byte handed to the disk. */
+  #flushedTo = 0;
+  #block: Buffer | undefined;
+  #blockFill = 0;
   #begun = false;
   #startedAt = 0;
   #settled = false;
@@ -280,6 +326,7 @@ export class IncomingFile {
     }
     if (offset === 0 && this.offset > 0) this.#hash = createHash('sha256');
     this.#received = offset;
+    this.#flushedTo = offset;
     this.#startedAt = offset;
     if (init.inMemory) return;
     if (offset > 0) {
@@ -303,29 +350,47 @@ export class IncomingFile {
     }
     this.#hash.update(bytes);
     this.#received += bytes.length;
-    this.#chunks.push(bytes);
-    this.#chunkBytes += bytes.length;
-    if (!this.#init.inMemory && this.#chunkBytes >= WRITE_BATCH_BYTES) {
-      this.#startFlush();
-      if (this.#writingBytes > MAX_WRITE_BEHIND_BYTES) await this.#writing;
+    if (this.#init.inMemory) {
+      this.#chunks.push(bytes);
+      this.#chunkBytes += bytes.length;
+      return;
     }
+    for (let at = 0; at < bytes.length; ) {
+      if (!this.#block) {
+        this.#block = writeBlockPool.pop() ?? Buffer.allocUnsafe(WRITE_BATCH_BYTES);
+        this.#blockFill = 0;
+      }
+      const n = bytes.copy(this.#block, this.#blockFill, at);
+      at += n;
+      this.#blockFill += n;
+      if (this.#blockFill === this.#block.length) this.#startFlush();
+    }
+    if (this.#writingBytes > MAX_WRITE_BEHIND_BYTES) await this.#writing;
   }
 
   /** Hands the gathered chunks to the disk, behind the writes already queued (positions are exact). */
   #startFlush(): void {
+    if (this.#block && this.#blockFill > 0) {
+      this.#chunks.push(this.#blockFill === this.#block.length ? this.#block : this.#block.subarray(0, this.#blockFill));
+      this.#chunkBytes += this.#blockFill;
+      this.#block = undefined;
+      this.#blockFill = 0;
+    }
     if (this.#chunks.length === 0 || !this.#fh) return;
     const fh = this.#fh;
     const chunks = this.#chunks;
     const bytes = this.#chunkBytes;
     this.#chunks = [];
     this.#chunkBytes = 0;
-    const position = this.#received - bytes;
+    const position = this.#flushedTo;
+    this.#flushedTo += bytes;
     this.#writingBytes += bytes;
     const previous = this.#writing;
     this.#writing = previous.then(async () => {
       if (chunks.length === 1) await fh.write(chunks[0]!, 0, bytes, position);
       else await fh.writev(chunks, position);
       this.#writingBytes -= bytes;
+      for (const c of chunks) if (c.length === WRITE_BATCH_BYTES && writeBlockPool.length < WRITE_POOL_MAX) writeBlockPool.push(c);
     });
     // A failed write is reported by the next flush or finish; never as an unhandled rejection.
     this.#writing.catch(() => undefined);
@@ -355,8 +420,13 @@ export class IncomingFile {
         throw new FileTransferError(FileCodes.BAD_HASH, `${JSON.stringify(this.rel)}: SHA-256 mismatch (sender ${expectedSha256.slice(0, 12)}…, received ${sha256.slice(0, 12)}…); the file was discarded`);
       }
       if (init.inMemory) {
-        await writeNewFile(init.partPath, this.#chunks.length === 1 ? this.#chunks[0]! : Buffer.concat(this.#chunks, this.#chunkBytes));
+        // Synchronous on purpose (measured): a small file is an inode allocation plus four tiny
+        // calls; sent through the thread pool five hops each, with several files at once, the
+        // pool threads spun on the directory's lock and 10,000 files took ~1.5× as long at ~2×
+        // the CPU. The receiver yields to the event loop between batches (file-receiver.ts).
+        const name = storeSmallFileSync(init, this.#chunks.length === 1 ? this.#chunks[0]! : Buffer.concat(this.#chunks, this.#chunkBytes));
         this.#chunks = [];
+        return { savedAs: [...init.savedPrefix, name].join('/'), bytes: this.size, sha256 };
       }
       const name = await this.#place();
       if (init.resumable) await fsp.rm(metaPathOf(init.partPath), { force: true });

@@ -6,7 +6,7 @@
  * and pauses the socket, which is the backpressure the sender sees.
  */
 import { FileCodes, FileTransferError, LimitExceededError, ProtocolError, SockitError } from '../errors.js';
-import { wireError, type Message, type WireErrorCode } from './protocol/messages.js';
+import { DATA_BLOCK_BYTES, wireError, type Message, type WireErrorCode } from './protocol/messages.js';
 import type { FrameChannel } from './frame-channel.js';
 import type { DiskSink, IncomingFile } from './disk-sink.js';
 import type { FileResult, TransferEvent } from './transfer-events.js';
@@ -14,8 +14,11 @@ import type { FileResult, TransferEvent } from './transfer-events.js';
 /** Most offers a sender may have outstanding (answered but not finished); bounds our memory. */
 export const MAX_PENDING_OFFERS = 1024;
 
-/** Small files being written to disk at once (their DONE goes out when each is in place). */
-export const PARALLEL_SMALL_FINISHES = 16;
+/**
+ * Small files stored (synchronously, see DiskSink) before the receiver yields to the event loop,
+ * so other connections of the server get their turn.
+ */
+export const SMALL_FILES_PER_TURN = 16;
 
 /** Options of {@link receiveFiles}. */
 export interface ReceiveOptions {
@@ -47,11 +50,11 @@ export async function receiveFiles(ch: FrameChannel, sink: DiskSink, options: Re
   const emit = options.onEvent ?? (() => undefined);
   const prepared = new Map<number, IncomingFile>();
   const results: FileResult[] = [];
-  let current: { id: number; file: IncomingFile; refused?: { code: WireErrorCode; message: string } } | undefined;
+  let current: { id: number; file: IncomingFile; reportedBytes: number; refused?: { code: WireErrorCode; message: string } } | undefined;
   let nextOfferId = 0;
   let totalBytes = 0;
   let fromPeer: unknown;
-  const inFlight = new Set<Promise<void>>();
+  let smallThisTurn = 0;
   let finishError: unknown;
   const finishFile = async (id: number, file: IncomingFile, sha256: string): Promise<void> => {
     let result: FileResult;
@@ -111,11 +114,11 @@ export async function receiveFiles(ch: FrameChannel, sink: DiskSink, options: Re
           if (!file || current) throw new ProtocolError(FileCodes.BAD_HEADER, `BEGIN for file ${m.id}, which was not accepted or follows an unfinished file`);
           try {
             await file.begin(m.offset);
-            current = { id: m.id, file };
+            current = { id: m.id, file, reportedBytes: m.offset };
             emit({ type: 'file-start', rel: file.rel, size: file.size, offset: m.offset });
           } catch (err) {
             // The data is already on its way: drop it until END, then answer FAIL.
-            current = { id: m.id, file, refused: refusal(err) };
+            current = { id: m.id, file, reportedBytes: m.offset, refused: refusal(err) };
           }
           break;
         }
@@ -124,7 +127,11 @@ export async function receiveFiles(ch: FrameChannel, sink: DiskSink, options: Re
           if (current.refused) break;
           await current.file.write(m.bytes);
           totalBytes += m.bytes.length;
-          emit({ type: 'progress', rel: current.file.rel, fileBytes: current.file.received, size: current.file.size, totalBytes });
+          // DATA arrives in socket-sized slices (FrameSplitter): report about once per block, as before.
+          if (current.file.received - current.reportedBytes >= DATA_BLOCK_BYTES || current.file.received === current.file.size) {
+            current.reportedBytes = current.file.received;
+            emit({ type: 'progress', rel: current.file.rel, fileBytes: current.file.received, size: current.file.size, totalBytes });
+          }
           break;
         }
         case 'end': {
@@ -140,20 +147,15 @@ export async function receiveFiles(ch: FrameChannel, sink: DiskSink, options: Re
             emit({ type: 'file-done', result });
             break;
           }
-          const finishing = finishFile(m.id, file, m.sha256);
-          if (!file.inMemory) {
-            await finishing;
-            break;
+          const inMemory = file.inMemory;
+          await finishFile(m.id, file, m.sha256);
+          if (inMemory && ++smallThisTurn >= SMALL_FILES_PER_TURN) {
+            smallThisTurn = 0;
+            await new Promise<void>((resolve) => setImmediate(resolve));
           }
-          // Small files are independent of the stream once gathered: write several at once so
-          // 10,000 of them are not 10,000 disk round trips in a row.
-          inFlight.add(finishing);
-          void finishing.finally(() => inFlight.delete(finishing));
-          if (inFlight.size >= PARALLEL_SMALL_FINISHES) await Promise.race(inFlight);
           break;
         }
         case 'bye': {
-          await Promise.all(inFlight);
           if (finishError) throw finishError;
           if (current || prepared.size > 0) throw new ProtocolError(FileCodes.BAD_HEADER, 'BYE while files were still in flight');
           let files = 0;
@@ -179,7 +181,6 @@ export async function receiveFiles(ch: FrameChannel, sink: DiskSink, options: Re
     if (err !== fromPeer) ch.sendError(err);
     throw err;
   } finally {
-    await Promise.all(inFlight);
     if (current) await current.file.abandon();
     for (const file of prepared.values()) if (file !== current?.file) await file.abandon();
   }

@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { isSafeRelativePath, safeDirSegments, safeSegments } from '../../src/transfer/protocol/safe-path.js';
 import { numberedName } from '../../src/transfer/protocol/unique-name.js';
 import { decodeClassicHeader, decodeClassicLength, encodeClassicHeader } from '../../src/transfer/protocol/classic-header.js';
-import { decodeMessage, encodeMessage, MAX_CONTROL_BYTES, MessageType, type ControlMessage } from '../../src/transfer/protocol/messages.js';
+import { decodeMessage, encodeMessage, MAX_CONTROL_BYTES, MAX_FRAME_BYTES, MessageType, type ControlMessage } from '../../src/transfer/protocol/messages.js';
+import { FrameSplitter } from '../../src/transfer/protocol/frame-splitter.js';
 import { FileTransferError, isSockitError } from '../../src/errors.js';
 import { FORBIDDEN_PATHS } from './transfer-support.js';
 
@@ -101,4 +102,60 @@ test('malformed sockit messages are ProtocolErrors with ERR_SOCKIT_BAD_HEADER', 
   bad(Buffer.concat([Buffer.from([MessageType.HELLO]), Buffer.from('[1,2]')]));
   bad(Buffer.concat([Buffer.from([MessageType.HELLO]), Buffer.from('{')]));
   bad(Buffer.concat([Buffer.from([MessageType.LS]), Buffer.alloc(MAX_CONTROL_BYTES + 1, 0x20)]));
+});
+
+function frame(payload: Buffer): Buffer {
+  const head = Buffer.alloc(4);
+  head.writeUInt32BE(payload.length);
+  return Buffer.concat([head, payload]);
+}
+
+/** Feeds `stream` to a fresh splitter in chunks of `chunkBytes`; returns what came out, in order. */
+function split(stream: Buffer, chunkBytes: number): Array<{ control: Buffer } | { data: Buffer }> {
+  const out: Array<{ control: Buffer } | { data: Buffer }> = [];
+  const splitter = new FrameSplitter(MAX_FRAME_BYTES);
+  for (let at = 0; at < stream.length; at += chunkBytes) {
+    splitter.push(stream.subarray(at, at + chunkBytes), {
+      control: (payload) => out.push({ control: Buffer.from(payload) }),
+      data: (bytes) => out.push({ data: Buffer.from(bytes) }),
+    });
+  }
+  splitter.end();
+  return out;
+}
+
+test('the frame splitter hands DATA on in slices and control frames whole, whatever the chunking', () => {
+  const hello = encodeMessage({ type: 'hello', version: 1, features: Array.from({ length: 40 }, (_, i) => `feature-${i}`), agent: 'test' });
+  const fileBytes = Buffer.from(Array.from({ length: 5000 }, (_, i) => (i * 7) & 0xff));
+  const dataPayload = Buffer.concat([Buffer.from([MessageType.DATA]), fileBytes]);
+  const end = encodeMessage({ type: 'end', id: 0, sha256: 'a'.repeat(64) });
+  const stream = Buffer.concat([frame(hello), frame(dataPayload), frame(Buffer.from([MessageType.DATA])), frame(end)]);
+  for (const chunkBytes of [1, 3, 4, 5, 64, 4099, stream.length]) {
+    const out = split(stream, chunkBytes);
+    const controls = out.flatMap((o) => ('control' in o ? [o.control] : []));
+    const data = Buffer.concat(out.flatMap((o) => ('data' in o ? [o.data] : [])));
+    assert.deepEqual(controls.map((c) => decodeMessage(c)), [decodeMessage(hello), decodeMessage(end)], `chunks of ${chunkBytes}`);
+    assert.deepEqual(data, fileBytes, `chunks of ${chunkBytes}`);
+    // Data slices arrive between the control frames around them, never after the next one.
+    const firstData = out.findIndex((o) => 'data' in o);
+    const lastData = out.findLastIndex((o) => 'data' in o);
+    assert.ok(firstData > 0 && lastData < out.length - 1, `chunks of ${chunkBytes}`);
+    assert.ok(out.every((o) => !('data' in o) || o.data.length > 0), 'no empty data slices');
+  }
+});
+
+test('the frame splitter refuses oversized, empty, oversized-control and truncated frames', () => {
+  const push = (bytes: Buffer): void => new FrameSplitter(MAX_FRAME_BYTES).push(bytes, { control: () => undefined, data: () => undefined });
+  const tooBig = Buffer.alloc(5);
+  tooBig.writeUInt32BE(MAX_FRAME_BYTES + 1);
+  assert.throws(() => push(tooBig), (e: unknown) => isSockitError(e, 'ERR_SOCKIT_FRAME_TOO_LARGE'));
+  assert.throws(() => push(Buffer.alloc(4)), (e: unknown) => isSockitError(e, 'ERR_SOCKIT_BAD_HEADER'));
+  // A control message over the limit is refused at its type byte, before its body is buffered.
+  const bigControl = Buffer.alloc(5);
+  bigControl.writeUInt32BE(MAX_CONTROL_BYTES + 2);
+  bigControl[4] = MessageType.LS;
+  assert.throws(() => push(bigControl), (e: unknown) => isSockitError(e, 'ERR_SOCKIT_BAD_HEADER'));
+  const truncated = new FrameSplitter(MAX_FRAME_BYTES);
+  truncated.push(frame(Buffer.from([MessageType.DATA, 1, 2, 3])).subarray(0, 6), { control: () => undefined, data: () => undefined });
+  assert.throws(() => truncated.end(), (e: unknown) => isSockitError(e, 'ERR_SOCKIT_TRUNCATED_FRAME'));
 });
