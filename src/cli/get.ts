@@ -7,7 +7,7 @@ import { UsageError } from '../errors.js';
 import { ExitCode, type CliIo, type Command } from './command.js';
 import { TRANSPORT_CLI_HELP, TRANSPORT_CLI_OPTIONS, transportFor } from './transport-option.js';
 import { createReporter } from './progress.js';
-import { parsePort } from './put.js';
+import { parsePort } from './cli-options.js';
 import { getFiles } from '../transfer/files-client.js';
 
 const HELP = `usage: sockit get HOST PORT NAME... [--out DIR] [--overwrite] [--json]
@@ -42,7 +42,7 @@ export const getCommand: Command = {
     const { values, positionals } = parsed;
     if (positionals.length < 3) throw new UsageError('get needs HOST PORT NAME...');
     const host = positionals[0]!;
-    const port = parsePort(positionals[1]!);
+    const port = parsePort(positionals[1], 'get: PORT', false);
     const names = positionals.slice(2);
     const transport = await transportFor(values, (line) => io.stderr.write(line + '\n'));
     const reporter = createReporter(io, { json: values.json ?? false });

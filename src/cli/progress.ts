@@ -44,7 +44,7 @@ export interface TransferReporter {
 /** Picks the reporter for the streams and flags: json, TTY progress, or quiet. `nowMs` is the clock (tests pass their own). */
 export function createReporter(io: CliIo, options: { json: boolean; nowMs?: () => number }): TransferReporter {
   if (options.json) return new JsonReporter(io);
-  if (io.stderr.isTTY) return new TtyProgress(io, options.nowMs ?? Date.now);
+  if (io.stderr.isTTY) return new TtyProgress(io, options.nowMs ?? (() => performance.now()));
   return { onEvent: (e) => reportFailure(io, e), finish: () => undefined };
 }
 

@@ -6,6 +6,7 @@
 import { parseArgs } from 'node:util';
 import { promises as fsp } from 'node:fs';
 import { UsageError } from '../errors.js';
+import { parsePort } from './cli-options.js';
 import { ExitCode, type CliIo, type Command } from './command.js';
 import { TRANSPORT_CLI_HELP, TRANSPORT_CLI_OPTIONS, transportFor } from './transport-option.js';
 import { createReporter } from './progress.js';
@@ -26,13 +27,6 @@ options:
   --json              print progress events and a summary as JSON lines on stdout
 ${TRANSPORT_CLI_HELP}
 `;
-
-/** Parses a TCP/UDP port given on the command line (1-65535). */
-export function parsePort(text: string): number {
-  const port = /^\d+$/.test(text) ? Number(text) : Number.NaN;
-  if (!(port >= 1 && port <= 65535)) throw new UsageError(`invalid port ${JSON.stringify(text)}: expected a number from 1 to 65535`);
-  return port;
-}
 
 /** Parses a --protocol value. */
 export function parseProtocol(text: string | undefined): 'sockit' | 'classic' {
@@ -60,7 +54,7 @@ export const putCommand: Command = {
   async run(argv: string[], io: CliIo): Promise<number> {
     const { values, positionals } = parse(argv);
     if (positionals.length < 3) throw new UsageError('put needs PATH... HOST PORT');
-    const port = parsePort(positionals[positionals.length - 1]!);
+    const port = parsePort(positionals[positionals.length - 1], 'put: PORT', false);
     const host = positionals[positionals.length - 2]!;
     const paths = positionals.slice(0, -2);
     const protocol = parseProtocol(values.protocol);
