@@ -5,6 +5,7 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError } from '../errors.js';
+import { parseByteSize } from '../core/byte-size.js';
 import { FRAMING_NAMES, isFramingName, DEFAULT_MAX_FRAME_BYTES, type FramingName } from '../framing/index.js';
 import { TEXT_ENCODINGS, isTextEncodingName, type TextEncodingName } from '../services/text-encoding.js';
 
@@ -61,13 +62,10 @@ export function parsePort(text: string | undefined, what: string, allowZero: boo
   return port;
 }
 
-const BYTE_SUFFIXES: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
-
 /** Parses a positive byte count such as `65536`, `64k` or `16M` (binary units). */
 export function parseByteCount(text: string, what: string): number {
-  const m = /^(\d+)([kmg]?)(?:i?b)?$/i.exec(text);
-  const bytes = m ? Number(m[1]) * BYTE_SUFFIXES[m[2]!.toLowerCase()]! : NaN;
-  if (!(bytes >= 1 && Number.isSafeInteger(bytes))) throw new UsageError(`${what} must be a positive byte count such as 65536, 64k or 16M, not '${text}'`);
+  const bytes = parseByteSize(text);
+  if (bytes === undefined || bytes < 1) throw new UsageError(`${what} must be a positive byte count such as 65536, 64k or 16M, not '${text}'`);
   return bytes;
 }
 

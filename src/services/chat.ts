@@ -3,6 +3,7 @@
  * RUDP. The protocol is in docs/chat.md; the state machine in src/chat/protocol/chat-hub.ts.
  */
 import { UsageError } from '../errors.js';
+import { parseByteSize } from '../core/byte-size.js';
 import { ChatServer, DEFAULT_MAX_SEND_QUEUE_BYTES, type ChatServerOptions } from '../chat/chat-server.js';
 import { DEFAULT_CHAT_HUB_OPTIONS } from '../chat/protocol/chat-hub.js';
 import { normalizeRoomName, roomProblem } from '../chat/protocol/names.js';
@@ -26,9 +27,8 @@ function wholeNumber(text: string | undefined, option: string, fallback: number)
 
 function byteCount(text: string | undefined, option: string, fallback: number): number {
   if (text === undefined) return fallback;
-  const m = /^(\d+)([kKmM]?)$/.exec(text);
-  const n = m ? Number(m[1]) * (m[2] === '' ? 1 : m[2]!.toLowerCase() === 'k' ? 1024 : 1024 * 1024) : NaN;
-  if (!(n >= 1024 && Number.isSafeInteger(n))) throw new UsageError(`--${option} must be a byte count of at least 1024 such as 262144 or 256k, not '${text}'`);
+  const n = parseByteSize(text);
+  if (n === undefined || n < 1024) throw new UsageError(`--${option} must be a byte count of at least 1024 such as 262144 or 256k, not '${text}'`);
   return n;
 }
 

@@ -5,6 +5,7 @@
  * The protocol work lives in src/transfer; this module adapts it to the service contract.
  */
 import { UsageError } from '../errors.js';
+import { parseByteSize } from '../core/byte-size.js';
 import type { StreamSocket } from '../io/stream-transport.js';
 import { serveFilesConnection, type FilesProtocol } from '../transfer/files-server.js';
 import { SafeRoot } from '../transfer/safe-fs.js';
@@ -20,12 +21,9 @@ export interface FilesServiceExtra {
 }
 
 /** Parses `--max-size`: bytes, or with a K, M, G or T suffix (powers of 1024). */
-export function parseByteSize(text: string): number {
-  const m = /^(\d+)\s*([kmgt]?)(i?b)?$/i.exec(text.trim());
-  if (!m) throw new UsageError(`invalid size ${JSON.stringify(text)}: expected bytes such as 1048576, 512K, 100M or 2G`);
-  const power = ' kmgt'.indexOf((m[2] || ' ').toLowerCase());
-  const bytes = Number(m[1]) * 1024 ** power;
-  if (!Number.isSafeInteger(bytes)) throw new UsageError(`size ${JSON.stringify(text)} is too large`);
+export function parseMaxSize(text: string): number {
+  const bytes = parseByteSize(text);
+  if (bytes === undefined) throw new UsageError(`invalid size ${JSON.stringify(text)}: expected bytes such as 1048576, 512K, 100M or 2G`);
   return bytes;
 }
 
@@ -58,7 +56,7 @@ export const filesService: ServiceDefinition<FilesServiceExtra> = {
       protocol: protocol as FilesProtocol,
       overwrite: extra.overwrite ?? false,
       readOnly: extra['read-only'] ?? false,
-      ...(extra['max-size'] !== undefined ? { maxFileBytes: parseByteSize(extra['max-size']) } : {}),
+      ...(extra['max-size'] !== undefined ? { maxFileBytes: parseMaxSize(extra['max-size']) } : {}),
       log: options.log,
     };
     const sockets = new Set<StreamSocket>();
