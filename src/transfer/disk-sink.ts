@@ -74,12 +74,23 @@ function storeSmallFileSync(init: IncomingFileInit, data: Uint8Array): string {
   } finally {
     closeSync(fd);
   }
+  return placePart(init);
+}
+
+/**
+ * Moves a finished part to its final name and returns that name: rename(2) over an existing file
+ * only with overwrite; otherwise link(2), which fails with EEXIST instead of replacing (no
+ * check-then-rename race), to the first free of `name`, `name (1).ext`, ... A few metadata system
+ * calls per file, so done synchronously for small and large files alike.
+ */
+function placePart(init: IncomingFileInit): string {
   const { dir, name, partPath } = init;
   if (init.overwrite) {
     try {
       renameSync(partPath, path.join(dir, name));
       return name;
     } catch (err) {
+      // A directory of that name: fall through to numbered names.
       if (errno(err) !== 'EISDIR' && errno(err) !== 'ENOTEMPTY' && errno(err) !== 'EEXIST') throw err;
     }
   }
@@ -428,7 +439,7 @@ export class IncomingFile {
         this.#chunks = [];
         return { savedAs: [...init.savedPrefix, name].join('/'), bytes: this.size, sha256 };
       }
-      const name = await this.#place();
+      const name = placePart(this.#init);
       if (init.resumable) await fsp.rm(metaPathOf(init.partPath), { force: true });
       return { savedAs: [...init.savedPrefix, name].join('/'), bytes: this.size, sha256 };
     } catch (err) {
@@ -464,33 +475,5 @@ export class IncomingFile {
     this.#settled = true;
     BUSY_PARTS.delete(this.#init.partPath);
     reservedBytes -= this.#init.reserved;
-  }
-
-  /** Moves the finished part to its final name; returns that name. */
-  async #place(): Promise<string> {
-    const { dir, name, partPath } = this.#init;
-    if (this.#init.overwrite) {
-      const target = path.join(dir, name);
-      try {
-        await fsp.rename(partPath, target);
-        return name;
-      } catch (err) {
-        if (errno(err) !== 'EISDIR' && errno(err) !== 'ENOTEMPTY' && errno(err) !== 'EEXIST') throw err;
-        // A directory of that name: fall through to numbered names.
-      }
-    }
-    for (let n = 0; n < MAX_RENAME_ATTEMPTS; n++) {
-      const candidate = numberedName(name, n);
-      try {
-        // link(2) fails with EEXIST instead of replacing: no check-then-rename race.
-        await fsp.link(partPath, path.join(dir, candidate));
-        await fsp.unlink(partPath);
-        return candidate;
-      } catch (err) {
-        if (errno(err) === 'EEXIST') continue;
-        throw err;
-      }
-    }
-    throw new FileTransferError(FileCodes.FILE_EXISTS, `${JSON.stringify(name)} and ${MAX_RENAME_ATTEMPTS} numbered alternatives already exist`);
   }
 }
