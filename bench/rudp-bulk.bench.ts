@@ -3,13 +3,15 @@
  *   - dgram:  plain node:dgram blasting 1200-byte datagrams, no reliability (the ceiling for any
  *             JavaScript transport; lossy, so its rate counts only datagrams that arrived);
  *   - utp:    utp-native (libutp in C, BEP 29), a reliable stream;
- *   - rudp:   sockit RUDP (TCP's mechanisms over UDP in TypeScript), a reliable stream with MSS 1200.
+ *   - rudp:   sockit RUDP (TCP's mechanisms over UDP in TypeScript), a reliable stream with MSS 1200,
+ *             on its default UDP I/O (batched native recvmmsg/sendmmsg + GRO/GSO on Linux);
+ *   - rudp-dgram: the same RUDP on node:dgram (one system call and callback per datagram: pure JS).
  * Each run starts a fresh receiver process per contestant; the order of contestants alternates
  * between runs. The receiver times from its first received byte to its last (stream end for the
  * reliable ones) and reports MB/s; we quote the median over the runs and ratios of medians.
  *
  * Usage: BENCH_RUNS=7 BENCH_MIB=32 npm run bench -- rudp-bulk   (defaults 7 runs of 64 MiB;
- * BENCH_KINDS=utp,rudp runs a subset; BENCH_RUDP_ENGINE='{"sendBufferBytes":4194304}' tunes RUDP;
+ * BENCH_KINDS=utp,rudp,rudp-dgram runs a subset; BENCH_RUDP_ENGINE='{"sendBufferBytes":4194304}' tunes RUDP;
  * run directly, `node dist/bench/rudp-bulk.bench.js 7 32` takes runs and MiB as arguments; node flags
  * such as --cpu-prof apply to the receiver processes too)
  */
@@ -23,6 +25,7 @@ import { connect as rudpConnect } from '../src/io/rudp-connect.js';
 import { createServer as rudpCreateServer } from '../src/io/rudp-server.js';
 import type { RudpSocket } from '../src/io/rudp-socket.js';
 import type { RudpEngineOptions } from '../src/io/rudp-driver.js';
+import { defaultUdpIo, type UdpIoKind } from '../src/io/udp-port.js';
 
 const PAYLOAD_BYTES = 1200;
 const SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
@@ -31,7 +34,8 @@ const HOST = '127.0.0.1';
 /** Engine tunables for both RUDP ends, as JSON in BENCH_RUDP_ENGINE (e.g. '{"sendBufferBytes":2097152}'). */
 const RUDP_ENGINE = JSON.parse(process.env['BENCH_RUDP_ENGINE'] ?? '{}') as RudpEngineOptions;
 
-type Kind = 'dgram' | 'utp' | 'rudp';
+type Kind = 'dgram' | 'utp' | 'rudp' | 'rudp-dgram';
+const rudpIo = (kind: Kind): UdpIoKind => (kind === 'rudp-dgram' ? 'dgram' : 'auto');
 
 interface TrialResult {
   kind: Kind;
@@ -137,9 +141,9 @@ async function receiveUtp(): Promise<void> {
   process.stdout.write(`READY ${server.address().port}\n`);
 }
 
-async function receiveRudp(): Promise<void> {
-  const server = rudpCreateServer({ recvBufferSize: SOCKET_BUFFER_BYTES, sendBufferSize: SOCKET_BUFFER_BYTES, engine: RUDP_ENGINE });
-  server.on('connection', (socket: RudpSocket) => countStream('rudp', socket, () => {
+async function receiveRudp(kind: Kind): Promise<void> {
+  const server = rudpCreateServer({ recvBufferSize: SOCKET_BUFFER_BYTES, sendBufferSize: SOCKET_BUFFER_BYTES, engine: RUDP_ENGINE, io: rudpIo(kind) });
+  server.on('connection', (socket: RudpSocket) => countStream(kind, socket, () => {
     socket.end();
     socket.on('close', () => void server.close());
   }));
@@ -201,8 +205,8 @@ async function sendUtp(port: number, totalBytes: number): Promise<void> {
   client.close();
 }
 
-async function sendRudp(port: number, totalBytes: number): Promise<void> {
-  const socket = rudpConnect({ port, host: HOST, recvBufferSize: SOCKET_BUFFER_BYTES, sendBufferSize: SOCKET_BUFFER_BYTES, engine: RUDP_ENGINE });
+async function sendRudp(kind: Kind, port: number, totalBytes: number): Promise<void> {
+  const socket = rudpConnect({ port, host: HOST, recvBufferSize: SOCKET_BUFFER_BYTES, sendBufferSize: SOCKET_BUFFER_BYTES, engine: RUDP_ENGINE, io: rudpIo(kind) });
   socket.on('data', () => undefined);
   const ended = new Promise<void>((resolve, reject) => {
     socket.on('end', resolve);
@@ -243,7 +247,7 @@ async function trial(kind: Kind, totalBytes: number): Promise<TrialResult> {
     await sendUtp(port, totalBytes);
     senderCpuMs = cpuMs(cpu0);
   } else {
-    await sendRudp(port, totalBytes);
+    await sendRudp(kind, port, totalBytes);
     senderCpuMs = cpuMs(cpu0);
   }
   const result = { ...(JSON.parse(await next('RESULT')) as TrialResult), senderCpuMs };
@@ -270,11 +274,11 @@ async function main(): Promise<void> {
   const runs = Number(args[0] ?? process.env['BENCH_RUNS'] ?? 7);
   const mib = Number(args[1] ?? process.env['BENCH_MIB'] ?? 64);
   const totalBytes = mib * 1024 * 1024;
-  const all: Kind[] = ['dgram', 'utp', 'rudp'];
+  const all: Kind[] = ['dgram', 'utp', 'rudp', 'rudp-dgram'];
   const only = process.env['BENCH_KINDS']?.split(',');
   const kinds = only ? all.filter((k) => only.includes(k)) : all;
-  const results: Record<Kind, TrialResult[]> = { dgram: [], utp: [], rudp: [] };
-  console.log(`rudp-bulk: ${mib} MiB one way over loopback, ${PAYLOAD_BYTES}-byte payloads, ${SOCKET_BUFFER_BYTES >> 20} MiB socket buffers, ${runs} runs`);
+  const results: Record<Kind, TrialResult[]> = { dgram: [], utp: [], rudp: [], 'rudp-dgram': [] };
+  console.log(`rudp-bulk: ${mib} MiB one way over loopback, ${PAYLOAD_BYTES}-byte payloads, ${SOCKET_BUFFER_BYTES >> 20} MiB socket buffers, ${runs} runs; rudp on ${defaultUdpIo()} UDP I/O`);
   for (let run = 0; run < runs; run++) {
     const order = run % 2 === 0 ? kinds : [...kinds].reverse();
     const line: string[] = [];
@@ -291,15 +295,18 @@ async function main(): Promise<void> {
   console.log('\nmedians:');
   if (kinds.includes('dgram')) console.log(`  dgram (ceiling, lossy): ${med('dgram').toFixed(1)} MB/s = ${Math.round(dgramRate)} datagrams/s`);
   if (kinds.includes('utp')) console.log(`  utp-native:             ${med('utp').toFixed(1)} MB/s`);
-  if (kinds.includes('rudp')) console.log(`  sockit rudp:            ${med('rudp').toFixed(1)} MB/s`);
+  if (kinds.includes('rudp')) console.log(`  sockit rudp (${defaultUdpIo()} I/O):   ${med('rudp').toFixed(1)} MB/s`);
+  if (kinds.includes('rudp-dgram')) console.log(`  sockit rudp (dgram I/O):    ${med('rudp-dgram').toFixed(1)} MB/s`);
   for (const k of kinds) console.log(`  ${k} CPU (sender + receiver): ${median(results[k].map(cpuMsPerMiB)).toFixed(1)} ms per MiB`);
   if (kinds.includes('rudp') && kinds.includes('utp')) console.log(`  rudp / utp-native = ${(med('rudp') / med('utp')).toFixed(2)}×`);
   if (kinds.includes('rudp') && kinds.includes('dgram')) console.log(`  rudp / dgram = ${(med('rudp') / med('dgram')).toFixed(2)}×`);
+  if (kinds.includes('rudp-dgram') && kinds.includes('utp')) console.log(`  rudp on dgram / utp-native = ${(med('rudp-dgram') / med('utp')).toFixed(2)}×`);
+  if (kinds.includes('rudp-dgram') && kinds.includes('dgram')) console.log(`  rudp on dgram / dgram = ${(med('rudp-dgram') / med('dgram')).toFixed(2)}×`);
 }
 
 if (process.argv[2] === 'receiver') {
   const kind = process.argv[3] as Kind;
-  const run = kind === 'dgram' ? receiveDgram : kind === 'utp' ? receiveUtp : receiveRudp;
+  const run = kind === 'dgram' ? receiveDgram : kind === 'utp' ? receiveUtp : () => receiveRudp(kind);
   run().catch((err: unknown) => {
     console.error(err);
     process.exit(1);

@@ -1,17 +1,16 @@
 /**
- * The UDP driver of RUDP: one node:dgram socket, one sans-IO RudpEndpoint, one timer. It is the
+ * The UDP driver of RUDP: one UDP socket (a UdpPort), one sans-IO RudpEndpoint, one timer. It is the
  * short loop DESIGN.md describes — deliver datagrams with `handleDatagram`, run `handleTimeout` when
  * `pollTimeout` is due, hand events to the sockets, send everything `pollTransmit` yields — and the
  * only RUDP code that touches a socket, a timer or the clock (performance.now()).
  *
- * Read first: src/rudp/datagram-endpoint.ts (the contract), src/rudp/endpoint.ts, Node's dgram docs
- * (recvBufferSize/sendBufferSize, connect(), getSendQueueCount()).
+ * Read first: src/rudp/datagram-endpoint.ts (the contract), src/rudp/endpoint.ts, udp-port.ts (the
+ * socket underneath: batched native I/O on Linux, node:dgram elsewhere).
  *
  * Batching: datagrams that arrive in one poll phase of the event loop are all handled before one
  * flush runs in the check phase (setImmediate), so one flush answers many segments (delayed ACKs,
  * window updates and new data go out together), and writes made in the same tick share a flush.
  */
-import dgram from 'node:dgram';
 import { randomBytes, randomInt } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { createRng } from '../core/rng.js';
@@ -22,14 +21,10 @@ import { formatTraceEvent } from '../rudp/trace.js';
 import type { BoundAddress } from './stream-transport.js';
 import { formatHostPort } from './node-errors.js';
 import { refusedByIcmp } from './rudp-errors.js';
+import { openUdpPort, type UdpIoKind, type UdpPort } from './udp-port.js';
 
 /** UDP socket buffers for bulk traffic: the default ~208 KiB drops datagrams under load (DESIGN.md). */
 export const DEFAULT_UDP_BUFFER_BYTES = 4 * 1024 * 1024;
-/**
- * Stop handing datagrams to libuv while this many wait in its send queue (the kernel's socket buffer
- * is full); the flush resumes from the send callback. Bounds memory and lets ACKs in.
- */
-const MAX_QUEUED_SENDS = 64;
 /** Most event/transmit rounds per flush before yielding to the event loop. */
 const MAX_ROUNDS_PER_FLUSH = 64;
 
@@ -55,6 +50,11 @@ export interface RudpOptions {
    * the kernel still holds the connection in TIME_WAIT.
    */
   lingerInTimeWait?: boolean;
+  /**
+   * The UDP socket implementation: 'auto' (default: batched native I/O where built, else node:dgram),
+   * 'native' or 'dgram'. SOCKIT_UDP_IO=dgram in the environment turns 'auto' into 'dgram'.
+   */
+  io?: UdpIoKind;
 }
 
 /** Receives the events of one connection. */
@@ -89,7 +89,7 @@ function processIsnKey(): Uint8Array {
 export class RudpDriver {
   readonly endpoint: RudpEndpoint;
   readonly address: BoundAddress;
-  readonly #socket: dgram.Socket;
+  readonly #port: UdpPort;
   readonly #peer: DatagramAddress | undefined;
   readonly #handlers = new Map<RudpConnection, ConnectionHandler>();
   // Connections whose socket was destroyed gracefully: still sending their last bytes and FIN.
@@ -99,63 +99,62 @@ export class RudpDriver {
   #flushScheduled = false;
   #timer: NodeJS.Timeout | undefined;
   #timerDeadline = Infinity;
-  #waitingForSendQueue = false;
+  #blocked = false;
   #timeoutDue = false;
-  #lastFrom: DatagramAddress | undefined;
   #closed = false;
   #closeWhenIdle = false;
   #referenced = true;
   readonly #lingerInTimeWait: boolean;
   readonly #closeWaiters: Array<() => void> = [];
-  readonly #afterSend = (): void => this.#onSendComplete();
   readonly #flushNow = (): void => this.#flush();
   readonly #onTimer = (): void => this.#fireTimer();
 
-  private constructor(socket: dgram.Socket, engine: RudpEngineOptions, options: RudpOptions, peer: DatagramAddress | undefined) {
-    this.#socket = socket;
+  private constructor(port: UdpPort, engine: RudpEngineOptions, options: RudpOptions, peer: DatagramAddress | undefined) {
+    this.#port = port;
     this.#peer = peer;
     this.#lingerInTimeWait = options.lingerInTimeWait ?? options.trace !== undefined;
-    const a = socket.address();
-    this.address = { host: a.address, port: a.port, family: a.family === 'IPv6' ? 'IPv6' : 'IPv4' };
+    const a = port.address;
+    this.address = a;
     const trace = options.trace;
     const origin = options.traceOrigin ?? performance.now();
     this.endpoint = new RudpEndpoint({
       ...engine,
-      local: { host: a.address, port: a.port },
+      local: { host: a.host, port: a.port },
       isnKey: processIsnKey(),
       rng: createRng(randomInt(0x1_0000_0000)),
       ...(trace ? { trace: (event) => trace(formatTraceEvent(event, origin)) } : {}),
     });
-    socket.on('message', (msg, rinfo) => this.#onMessage(msg, rinfo));
-    socket.on('error', (err) => this.#onSocketError(err));
   }
 
   /** Binds a UDP socket (4 MiB buffers by default) and builds the endpoint on it. */
   static async bind(binding: DriverBinding, options: RudpOptions = {}): Promise<RudpDriver> {
-    const socket = dgram.createSocket({
-      type: binding.type,
-      ipv6Only: binding.ipv6Only ?? false,
-      recvBufferSize: options.recvBufferSize ?? DEFAULT_UDP_BUFFER_BYTES,
-      sendBufferSize: options.sendBufferSize ?? DEFAULT_UDP_BUFFER_BYTES,
-    });
-    await new Promise<void>((resolve, reject) => {
-      const onError = (err: Error): void => {
-        socket.close();
-        reject(err);
-      };
-      socket.once('error', onError);
-      const done = (): void => {
-        socket.off('error', onError);
-        resolve();
-      };
-      if (binding.peer) {
-        // connect() binds an ephemeral port on the address that routes to the peer.
-        socket.connect(binding.peer.port, binding.peer.host, done);
-      } else {
-        socket.bind({ address: binding.host ?? (binding.type === 'udp6' ? '::' : '0.0.0.0'), port: binding.port ?? 0, exclusive: true }, done);
-      }
-    });
-    return new RudpDriver(socket, options.engine ?? {}, options, binding.peer);
+    let driver: RudpDriver | undefined;
+    const port = await openUdpPort(
+      {
+        ...binding,
+        recvBufferSize: options.recvBufferSize ?? DEFAULT_UDP_BUFFER_BYTES,
+        sendBufferSize: options.sendBufferSize ?? DEFAULT_UDP_BUFFER_BYTES,
+      },
+      {
+        datagram: (bytes, from) => {
+          if (driver) driver.#onDatagram(bytes, from);
+        },
+        writable: () => {
+          if (driver) driver.#onWritable();
+        },
+        error: (err) => {
+          if (driver) driver.#onSocketError(err);
+        },
+      },
+      options.io,
+    );
+    driver = new RudpDriver(port, options.engine ?? {}, options, binding.peer);
+    return driver;
+  }
+
+  /** Which UDP implementation this driver runs on. */
+  get io(): 'native' | 'dgram' {
+    return this.#port.kind;
   }
 
   /** The current time on the driver's clock. */
@@ -247,21 +246,13 @@ export class RudpDriver {
     this.#closed = true;
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
-    this.#socket.close();
+    this.#port.close();
     for (const resolve of this.#closeWaiters.splice(0)) resolve();
   }
 
-  #onMessage(msg: Buffer, rinfo: dgram.RemoteInfo): void {
+  #onDatagram(bytes: Uint8Array, from: DatagramAddress): void {
     if (this.#closed) return;
-    let from = this.#peer ?? this.#lastFrom;
-    // Bulk traffic comes from one peer at a time: reuse its address object instead of one per datagram.
-    if (from === undefined || from.port !== rinfo.port || from.host !== rinfo.address) {
-      from = { host: rinfo.address, port: rinfo.port };
-      this.#lastFrom = from;
-    }
-    // A plain Uint8Array over the same bytes: the engine takes several views of each datagram, and
-    // Buffer#subarray (a JS-level FastBuffer constructor) costs several times the built-in one.
-    this.endpoint.handleDatagram(performance.now(), new Uint8Array(msg.buffer, msg.byteOffset, msg.length), from);
+    this.endpoint.handleDatagram(performance.now(), bytes, this.#peer ?? from);
     this.kick();
   }
 
@@ -297,9 +288,9 @@ export class RudpDriver {
     this.kick();
   }
 
-  #onSendComplete(): void {
-    if (this.#waitingForSendQueue && this.#socket.getSendQueueCount() < MAX_QUEUED_SENDS / 2) {
-      this.#waitingForSendQueue = false;
+  #onWritable(): void {
+    if (this.#blocked) {
+      this.#blocked = false;
       this.kick();
     }
   }
@@ -348,26 +339,21 @@ export class RudpDriver {
     return any;
   }
 
-  /** Sends what the endpoint has to send, while libuv's queue is short; true if anything went out. */
+  /** Sends what the endpoint has to send while the socket takes it; true if anything went out. */
   #transmit(): boolean {
-    if (this.#waitingForSendQueue) return false;
-    const socket = this.#socket;
+    if (this.#blocked) return false;
+    const port = this.#port;
     const endpoint = this.endpoint;
     const now = performance.now();
     let any = false;
     for (let t = endpoint.pollTransmit(now); t !== undefined; t = endpoint.pollTransmit(now)) {
       any = true;
-      // With libuv's queue empty a send completes synchronously and needs no callback (each one
-      // costs a nextTick); once sends queue up, the callbacks tell us when the kernel took them.
-      const queued = socket.getSendQueueCount();
-      const callback = queued === 0 ? undefined : this.#afterSend;
-      if (this.#peer) socket.send(t.bytes, callback);
-      else socket.send(t.bytes, t.to.port, t.to.host, callback);
-      if (queued + 1 >= MAX_QUEUED_SENDS) {
-        this.#waitingForSendQueue = true;
+      if (!port.send(t.bytes, t.to)) {
+        this.#blocked = true;
         break;
       }
     }
+    if (!this.#blocked && !port.flush()) this.#blocked = true;
     return any;
   }
 
@@ -393,13 +379,9 @@ export class RudpDriver {
       (this.#lingerInTimeWait && !this.endpoint.isIdle);
     if (want === this.#referenced) return;
     this.#referenced = want;
-    if (want) {
-      this.#socket.ref();
-      this.#timer?.ref();
-    } else {
-      this.#socket.unref();
-      this.#timer?.unref();
-    }
+    this.#port.setRef(want);
+    if (want) this.#timer?.ref();
+    else this.#timer?.unref();
   }
 
   #hasUnfinishedOrphan(): boolean {

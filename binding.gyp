@@ -1,0 +1,10 @@
+{
+  "targets": [
+    {
+      "target_name": "sockit_udp",
+      "sources": ["native/udp_batch.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],
+      "conditions": [["OS!='linux'", {"type": "none", "sources": []}]]
+    }
+  ]
+}
