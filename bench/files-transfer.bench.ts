@@ -3,8 +3,11 @@
  *
  * 1. throughput: one 1 GiB file, `sockit put` → `sockit listen --service files` (SHA-256 computed
  *    by both ends while streaming and compared by the receiver) against `nc -N 127.0.0.1 P < file`
- *    → `nc -l -p P > out` (netcat-openbsd, no integrity check). Clock: from spawning the client
- *    to the moment both client and (for nc) the listener have exited — the file is on disk.
+ *    → `nc -l -p P > out` (netcat-openbsd, no integrity check), and against the same nc pair with
+ *    SHA-256 on both ends done by OpenSSL through `tee` (`tee >(openssl dgst -sha256) < file | nc`
+ *    → `nc -l | tee out | openssl dgst -sha256`): the work sockit does, by C tools. Clock: from
+ *    spawning the client to the moment both client and (for nc) the listener have exited — the
+ *    file is on disk.
  * 2. memory: one 2 GiB `sockit put`, peak RSS (VmHWM) of the sender and the receiver process.
  * 3. many small files: 10,000 × 1 KiB files in one `sockit put` against `tar cf - DIR | nc -N`
  *    → `nc -l -p P | tar xf -` (the "zip it first" way), files per second.
@@ -154,17 +157,24 @@ async function runSockitPut(args: string[], port: number): Promise<{ ms: number;
   return { ms, clientPeakKiB: watch.peakKiB() };
 }
 
-/** `nc -l -p P > out` and `nc -N 127.0.0.1 P < file`; or with tar on both ends for a directory. */
-async function runNc(input: { file?: string; dir?: string }, outDir: string): Promise<number> {
+/**
+ * `nc -l -p P > out` and `nc -N 127.0.0.1 P < file`; with `hashed`, SHA-256 by OpenSSL on both ends
+ * through tee; or with tar on both ends for a directory.
+ */
+async function runNc(input: { file?: string; dir?: string; hashed?: boolean }, outDir: string): Promise<number> {
   const port = await freePort();
   const outFile = path.join(outDir, 'nc.out');
   const listener = input.file
-    ? spawn('sh', ['-c', `exec nc -l -p ${port} > '${outFile}'`], { stdio: 'ignore' })
+    ? input.hashed
+      ? spawn('bash', ['-c', `set -o pipefail; nc -l -p ${port} | tee '${outFile}' | openssl dgst -sha256 > '${outFile}.sha256'`], { stdio: 'ignore' })
+      : spawn('sh', ['-c', `exec nc -l -p ${port} > '${outFile}'`], { stdio: 'ignore' })
     : spawn('sh', ['-c', `nc -l -p ${port} | tar xf - -C '${outDir}'`], { stdio: 'ignore' });
   await waitListening(port);
   const t0 = performance.now();
   const client = input.file
-    ? spawn('sh', ['-c', `exec nc -N 127.0.0.1 ${port} < '${input.file}'`], { stdio: 'ignore' })
+    ? input.hashed
+      ? spawn('bash', ['-c', `tee >(openssl dgst -sha256 > '${outFile}.sent.sha256') < '${input.file}' | nc -N 127.0.0.1 ${port}; wait`], { stdio: 'ignore' })
+      : spawn('sh', ['-c', `exec nc -N 127.0.0.1 ${port} < '${input.file}'`], { stdio: 'ignore' })
     : spawn('sh', ['-c', `tar cf - -C '${path.dirname(input.dir!)}' '${path.basename(input.dir!)}' | nc -N 127.0.0.1 ${port}`], { stdio: 'ignore' });
   const [c1, c2] = await Promise.all([exited(client), exited(listener)]);
   const ms = performance.now() - t0;
@@ -189,11 +199,12 @@ async function throughput(work: string): Promise<void> {
   makeFile(src, bytes);
   const srcHash = await sha256(src);
 
-  // --- 1. throughput, alternating sockit and nc ---
+  // --- 1. throughput, alternating sockit, nc, and nc with OpenSSL's SHA-256 on both ends ---
   const sockitMs: number[] = [];
   const ncMs: number[] = [];
+  const ncShaMs: number[] = [];
   for (let round = 0; round < RUNS; round++) {
-    const order = round % 2 === 0 ? ['sockit', 'nc'] : ['nc', 'sockit'];
+    const order = round % 2 === 0 ? ['sockit', 'nc', 'nc+sha'] : ['nc+sha', 'nc', 'sockit'];
     for (const who of order) {
       const dir = path.join(work, `recv-${who}-${round}`);
       mkdirSync(dir);
@@ -203,9 +214,13 @@ async function throughput(work: string): Promise<void> {
         await server.stop();
         sockitMs.push(r.ms);
         if (round === 0 && (await sha256(path.join(dir, 'big.bin'))) !== srcHash) throw new Error('sockit: received file differs');
-      } else {
+      } else if (who === 'nc') {
         ncMs.push(await runNc({ file: src }, dir));
         if (round === 0 && (await sha256(path.join(dir, 'nc.out'))) !== srcHash) throw new Error('nc: received file differs');
+      } else {
+        ncShaMs.push(await runNc({ file: src, hashed: true }, dir));
+        const digests = ['nc.out.sha256', 'nc.out.sent.sha256'].map((f) => readFileSync(path.join(dir, f), 'utf8').trim().split(/\s+/).pop());
+        if (round === 0 && (digests[0] !== srcHash || digests[1] !== srcHash)) throw new Error(`nc+sha: digests ${digests.join(' ')} differ from ${srcHash}`);
       }
       rmSync(dir, { recursive: true, force: true });
     }
@@ -214,7 +229,10 @@ async function throughput(work: string): Promise<void> {
   console.log(`\n${GIB} GiB file over loopback, ${RUNS} alternating runs (wall time of the client, process start included)`);
   console.log(`  sockit put → listen --service files : median ${median(sockitMs).toFixed(0)} ms  ${mbps(median(sockitMs)).toFixed(0)} MB/s   runs ${sockitMs.map((m) => m.toFixed(0)).join(' ')}`);
   console.log(`  nc -N → nc -l                        : median ${median(ncMs).toFixed(0)} ms  ${mbps(median(ncMs)).toFixed(0)} MB/s   runs ${ncMs.map((m) => m.toFixed(0)).join(' ')}`);
+  console.log(`  nc + OpenSSL SHA-256 on both ends    : median ${median(ncShaMs).toFixed(0)} ms  ${mbps(median(ncShaMs)).toFixed(0)} MB/s   runs ${ncShaMs.map((m) => m.toFixed(0)).join(' ')}`);
   console.log(`  ratio sockit / nc throughput         : ${(median(ncMs) / median(sockitMs)).toFixed(2)}×`);
+  console.log(`  ratio (nc + SHA-256) / nc            : ${(median(ncMs) / median(ncShaMs)).toFixed(2)}×`);
+  console.log(`  ratio sockit / (nc + SHA-256)        : ${(median(ncShaMs) / median(sockitMs)).toFixed(2)}×`);
 
   rmSync(src);
 }
