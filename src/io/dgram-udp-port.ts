@@ -2,9 +2,13 @@
  * A UdpPort on node:dgram: one system call and one callback per datagram. Portable; the fallback
  * when the native port (native-udp-port.ts) is not built.
  *
- * Backpressure: while libuv's send queue is empty a send completes synchronously and needs no
- * callback (each costs a nextTick); once sends queue up (the kernel's buffer is full) the callbacks
- * tell us when it drains, and the port reports itself blocked past MAX_QUEUED_SENDS.
+ * Backpressure, connected socket (a client's): sends reach libuv at once; while its send queue is
+ * empty a send completes synchronously and needs no callback (each costs a nextTick); once sends
+ * queue up (the kernel's buffer is full) the callbacks tell us when it drains, and the port reports
+ * itself blocked past MAX_QUEUED_SENDS.
+ * Unconnected socket (a server's): each send first resolves its address on a later tick, so libuv's
+ * queue does not see it yet; the port counts its own sends in flight (every send has a callback)
+ * and reports itself blocked past MAX_IN_FLIGHT.
  */
 import dgram from 'node:dgram';
 import type { DatagramAddress } from '../rudp/datagram-endpoint.js';
@@ -13,6 +17,8 @@ import type { BoundAddress } from './stream-transport.js';
 
 /** Stop taking datagrams while this many wait in libuv's send queue; resume below half. */
 const MAX_QUEUED_SENDS = 64;
+/** Unconnected: stop taking datagrams while this many sends have not completed; resume below half. */
+const MAX_IN_FLIGHT = 256;
 
 export async function openDgramPort(binding: UdpPortBinding, handlers: UdpPortHandlers): Promise<UdpPort> {
   const socket = dgram.createSocket({
@@ -48,8 +54,17 @@ class DgramPort implements UdpPort {
   readonly #handlers: UdpPortHandlers;
   readonly #connected: boolean;
   #blocked = false;
+  #inFlight = 0;
+  #closed = false;
   #lastFrom: DatagramAddress | undefined;
   readonly #afterSend = (): void => this.#onSendComplete();
+  readonly #afterUnconnectedSend = (): void => {
+    this.#inFlight--;
+    if (this.#blocked && this.#inFlight < MAX_IN_FLIGHT / 2) {
+      this.#blocked = false;
+      this.#handlers.writable();
+    }
+  };
 
   constructor(socket: dgram.Socket, handlers: UdpPortHandlers, connected: boolean) {
     this.#socket = socket;
@@ -63,10 +78,14 @@ class DgramPort implements UdpPort {
 
   send(bytes: Uint8Array, to: DatagramAddress): boolean {
     const socket = this.#socket;
+    if (!this.#connected) {
+      this.#inFlight++;
+      socket.send(bytes, to.port, to.host, this.#afterUnconnectedSend);
+      if (this.#inFlight >= MAX_IN_FLIGHT) this.#blocked = true;
+      return !this.#blocked;
+    }
     const queued = socket.getSendQueueCount();
-    const callback = queued === 0 ? undefined : this.#afterSend;
-    if (this.#connected) socket.send(bytes, callback);
-    else socket.send(bytes, to.port, to.host, callback);
+    socket.send(bytes, queued === 0 ? undefined : this.#afterSend);
     if (queued + 1 >= MAX_QUEUED_SENDS) this.#blocked = true;
     return !this.#blocked;
   }
@@ -81,6 +100,8 @@ class DgramPort implements UdpPort {
   }
 
   close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
     this.#socket.close();
   }
 

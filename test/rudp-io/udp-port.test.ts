@@ -1,7 +1,7 @@
 // The UDP socket under RUDP, both ways it is built: batched native I/O (recvmmsg/sendmmsg with
 // UDP GSO/GRO, Linux) and node:dgram. Real sockets on loopback; every datagram sent must arrive as
 // the same datagram, whichever side batches, and RUDP must carry a stream over either.
-import { test, describe } from 'node:test';
+import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createHash, randomBytes } from 'node:crypto';
@@ -23,22 +23,44 @@ interface Received {
 }
 
 /** A port that records what it receives and can wait for a count. */
-async function recordingPort(kind: 'native' | 'dgram', type: 'udp4' | 'udp6', host: string): Promise<{ port: UdpPort; got: Received[]; errors: Error[]; waitFor(n: number): Promise<void> }> {
+interface Recording {
+  port: UdpPort;
+  got: Received[];
+  errors: Error[];
+  waitFor(n: number): Promise<void>;
+  /** Sends every datagram, waiting for `writable` whenever the port says stop, then flushes. */
+  sendAll(datagrams: Uint8Array[], to: (i: number) => DatagramAddress): Promise<void>;
+}
+
+const open: UdpPort[] = [];
+after(() => {
+  for (const p of open) p.close();
+});
+
+async function recordingPort(kind: 'native' | 'dgram', type: 'udp4' | 'udp6', host: string): Promise<Recording> {
   const got: Received[] = [];
   const errors: Error[] = [];
   let wake: (() => void) | undefined;
+  let onWritable: (() => void) | undefined;
   const handlers: UdpPortHandlers = {
     datagram: (bytes, from) => {
       got.push({ bytes, from });
       wake?.();
     },
-    writable: () => {},
+    writable: () => onWritable?.(),
     error: (err) => {
       errors.push(err);
       wake?.();
     },
   };
   const port = await openUdpPort({ type, host, port: 0, ...BUFFERS }, handlers, kind);
+  open.push(port);
+  const sendAll = async (datagrams: Uint8Array[], to: (i: number) => DatagramAddress): Promise<void> => {
+    for (let i = 0; i < datagrams.length; i++) {
+      if (!port.send(datagrams[i]!, to(i))) await new Promise<void>((resolve) => (onWritable = resolve));
+    }
+    if (!port.flush()) await new Promise<void>((resolve) => (onWritable = resolve));
+  };
   const waitFor = async (n: number): Promise<void> => {
     const deadline = Date.now() + 5000;
     while (got.length < n && Date.now() < deadline) {
@@ -48,7 +70,7 @@ async function recordingPort(kind: 'native' | 'dgram', type: 'udp4' | 'udp6', ho
       });
     }
   };
-  return { port, got, errors, waitFor };
+  return { port, got, errors, waitFor, sendAll };
 }
 
 /** Datagrams shaped like RUDP's: runs of equal full-sized ones, a short one ending a run, tiny ACKs, a large one. */
@@ -82,8 +104,7 @@ for (const sender of kinds) {
           const tx = await recordingPort(sender, type, host);
           const to = { host, port: rx.port.address.port };
           const datagrams = mixedDatagrams();
-          for (const d of datagrams) assert.equal(tx.port.send(d, to), true);
-          assert.equal(tx.port.flush(), true);
+          await tx.sendAll(datagrams, () => to);
           await rx.waitFor(datagrams.length);
           assert.deepEqual(rx.errors, []);
           assert.equal(rx.got.length, datagrams.length);
@@ -108,11 +129,8 @@ for (const kind of kinds) {
       const tx = await recordingPort(kind, 'udp4', '127.0.0.1');
       const toA = { host: '127.0.0.1', port: a.port.address.port };
       const toB = { host: '127.0.0.1', port: b.port.address.port };
-      for (let i = 0; i < 300; i++) {
-        const d = new Uint8Array(1232).fill(i & 0xff);
-        tx.port.send(d, i % 3 === 0 ? toB : toA);
-      }
-      tx.port.flush();
+      const datagrams = Array.from({ length: 300 }, (_, i) => new Uint8Array(1232).fill(i & 0xff));
+      await tx.sendAll(datagrams, (i) => (i % 3 === 0 ? toB : toA));
       await a.waitFor(200);
       await b.waitFor(100);
       assert.deepEqual(a.got.map((r) => r.bytes[0]), Array.from({ length: 300 }, (_, i) => i).filter((i) => i % 3 !== 0).map((i) => i & 0xff));
@@ -126,12 +144,9 @@ for (const kind of kinds) {
       const to = { host: '127.0.0.1', port: rx.port.address.port };
       const sent: string[] = [];
       for (let round = 0; round < 5; round++) {
-        for (let i = 0; i < 40; i++) {
-          const d = new Uint8Array(randomBytes(1232));
-          sent.push(sha256(d));
-          tx.port.send(d, to);
-        }
-        tx.port.flush();
+        const datagrams = Array.from({ length: 40 }, () => new Uint8Array(randomBytes(1232)));
+        for (const d of datagrams) sent.push(sha256(d));
+        await tx.sendAll(datagrams, () => to);
         await rx.waitFor((round + 1) * 40);
       }
       assert.deepEqual(rx.got.map((r) => sha256(r.bytes)), sent);
