@@ -167,6 +167,12 @@ export async function receiveFiles(ch: FrameChannel, sink: DiskSink, options: Re
             }
           }
           ch.send({ type: 'bye', files, bytes });
+          // Names the sender could not send (a GET's missing names) count as failed items.
+          for (const miss of m.missing ?? []) {
+            const result: FileResult = { rel: miss.name, kind: 'file', ok: false, bytes: 0, resumedFrom: 0, error: wireError(miss.code, miss.message) };
+            results.push(result);
+            emit({ type: 'file-done', result });
+          }
           return results;
         }
         case 'error':

@@ -10,7 +10,7 @@ import { promises as fsp, readFile as readFileCallback } from 'node:fs';
 import { promisify } from 'node:util';
 import { createHash, type Hash } from 'node:crypto';
 import { FileCodes, FileTransferError, ProtocolError } from '../errors.js';
-import { allocDataPayload, DATA_BLOCK_BYTES, wireError, type Message } from './protocol/messages.js';
+import { allocDataPayload, DATA_BLOCK_BYTES, wireError, type Message, type MissingItem } from './protocol/messages.js';
 import type { FrameChannel } from './frame-channel.js';
 import type { SendEntry } from './local-source.js';
 import type { FileResult, TransferEvent } from './transfer-events.js';
@@ -48,6 +48,8 @@ function unexpected(m: Message | undefined, wanted: string): ProtocolError {
 /** Options of {@link sendFiles}. */
 export interface SendOptions {
   onEvent?: (event: TransferEvent) => void;
+  /** Requested names that are not sent (a GET's missing names), reported to the receiver in BYE. */
+  missing?: MissingItem[];
 }
 
 /**
@@ -194,7 +196,7 @@ export async function sendFiles(ch: FrameChannel, entries: readonly SendEntry[],
       okBytes += r.bytes;
     }
   }
-  ch.send({ type: 'bye', files: okFiles, bytes: okBytes });
+  ch.send(options.missing?.length ? { type: 'bye', files: okFiles, bytes: okBytes, missing: options.missing } : { type: 'bye', files: okFiles, bytes: okBytes });
   await Promise.race([byeReceived, failed]);
   await reader;
   return { results, bytesSent };

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { FileCodes, FileTransferError, ProtocolError, SockitError } from '../errors.js';
 import type { StreamListener, StreamSocket, StreamTransport } from '../io/stream-transport.js';
 import { tcpTransport } from '../io/tcp-transport.js';
-import { LIST_BATCH_ENTRIES, PROTOCOL_FEATURES, PROTOCOL_VERSION, type ListEntry } from './protocol/messages.js';
+import { LIST_BATCH_ENTRIES, PROTOCOL_FEATURES, PROTOCOL_VERSION, type ListEntry, type WireErrorCode } from './protocol/messages.js';
 import { isTemporaryName } from './protocol/part-meta.js';
 import { FrameChannel } from './frame-channel.js';
 import { DiskSink } from './disk-sink.js';
@@ -115,9 +115,11 @@ export async function serveFilesConnection(socket: StreamSocket, options: FilesS
         break;
       }
       case 'get': {
-        const entries = await collectShared(root, req.names);
-        const { results } = await sendFiles(ch, entries);
-        log(`${who}: sent ${results.filter((r) => r.ok).length} of ${results.length} items`);
+        const { entries, missing } = await collectShared(root, req.names);
+        // Nothing to send at all: one clear error for the first name, as for any failed request.
+        if (entries.length === 0 && missing.length > 0) throw missing[0]!.error;
+        const { results } = await sendFiles(ch, entries, { missing: missing.map((m) => ({ name: m.name, code: m.error.code as WireErrorCode, message: m.error.message })) });
+        log(`${who}: sent ${results.filter((r) => r.ok).length} of ${results.length} items${missing.length ? `, ${missing.length} requested name(s) not found` : ''}`);
         break;
       }
       case 'ls': {

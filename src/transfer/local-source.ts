@@ -73,16 +73,29 @@ export async function collectLocal(paths: readonly string[]): Promise<SendEntry[
 /**
  * The entries for a peer's `get NAME...` below a shared root: names are validated like any peer
  * path, symlinks are never followed, and the entries are named from the requested item down.
+ * A name that is not there is listed in `missing` (the others are still sent, as scp does); a
+ * forbidden name fails the whole request.
  */
-export async function collectShared(root: SafeRoot, names: readonly string[]): Promise<SendEntry[]> {
-  const out: SendEntry[] = [];
+export async function collectShared(root: SafeRoot, names: readonly string[]): Promise<{ entries: SendEntry[]; missing: Array<{ name: string; error: FileTransferError }> }> {
+  const entries: SendEntry[] = [];
+  const missing: Array<{ name: string; error: FileTransferError }> = [];
   for (const name of names) {
     const segments = SafeRoot.dirSegments(name);
-    const { abs, stats } = await root.existing(segments, name);
+    let found;
+    try {
+      found = await root.existing(segments, name);
+    } catch (err) {
+      if (err instanceof FileTransferError && err.code === FileCodes.NOT_FOUND) {
+        missing.push({ name, error: err });
+        continue;
+      }
+      throw err;
+    }
+    const { abs, stats } = found;
     const rel = segments.length === 0 ? path.basename(root.realRoot) : segments[segments.length - 1]!;
-    if (stats.isDirectory()) await walkDir(abs, rel, out, false);
-    else if (stats.isFile() && !isTemporaryName(rel)) out.push({ rel, kind: 'file', abs, size: stats.size });
-    else throw new FileTransferError(FileCodes.NOT_FOUND, `${JSON.stringify(name)} is not a shared file or directory`);
+    if (stats.isDirectory()) await walkDir(abs, rel, entries, false);
+    else if (stats.isFile() && !isTemporaryName(rel)) entries.push({ rel, kind: 'file', abs, size: stats.size });
+    else missing.push({ name, error: new FileTransferError(FileCodes.NOT_FOUND, `${JSON.stringify(name)} is not a shared file or directory`) });
   }
-  return out;
+  return { entries, missing };
 }

@@ -75,6 +75,26 @@ test('refusals are one clear line with the code, and exit status 1', async () =>
   }
 });
 
+test('get of several names, one missing: the others arrive, the missing one is named, exit status 1', async () => {
+  const shared = await serverDir('partly');
+  await fsp.writeFile(path.join(shared, 'here.txt'), 'here');
+  await fsp.mkdir(path.join(shared, 'docs'));
+  await fsp.writeFile(path.join(shared, 'docs', 'a.md'), '# a');
+  const server = await startCliFilesServer(['--dir', shared]);
+  try {
+    const out = path.join(work.dir, 'partly-out');
+    const get = await runCli(['get', '127.0.0.1', String(server.port), 'here.txt', 'gone.txt', 'docs', '--out', out, '--json']);
+    assert.equal(get.code, 1);
+    assert.equal(get.stderr, 'sockit: gone.txt: "gone.txt" does not exist (ERR_SOCKIT_NOT_FOUND)\n');
+    assert.deepEqual(await listTree(out), ['docs', 'docs/a.md', 'here.txt']);
+    const events = get.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.deepEqual(events.find((e) => e['rel'] === 'gone.txt'), { event: 'file-done', rel: 'gone.txt', kind: 'file', ok: false, bytes: 0, resumedFrom: 0, code: 'ERR_SOCKIT_NOT_FOUND', message: '"gone.txt" does not exist' });
+    assert.deepEqual(events.at(-1), { event: 'summary', ok: 3, failed: 1, bytesSent: 7 });
+  } finally {
+    await server.stop();
+  }
+});
+
 test('a --read-only server refuses put but serves get', async () => {
   const shared = await serverDir('readonly');
   await fsp.writeFile(path.join(shared, 'readme.txt'), 'read me');

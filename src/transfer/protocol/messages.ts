@@ -27,6 +27,9 @@ export const MAX_FRAME_BYTES = DATA_BLOCK_BYTES + 1;
 /** Largest JSON body of a control message (docs/files.md §3): caps what a peer makes us parse. */
 export const MAX_CONTROL_BYTES = 256 * 1024;
 
+/** Most names one GET asks for (and so most names a BYE reports missing). */
+export const MAX_GET_NAMES = 10_000;
+
 /** Most entries one LIST message carries; longer listings span several LIST messages. */
 export const LIST_BATCH_ENTRIES = 500;
 
@@ -60,6 +63,13 @@ export interface ListEntry {
   mtimeMs: number;
 }
 
+/** A requested name the sender could not send (GET of a name that is not shared), listed in its BYE. */
+export interface MissingItem {
+  name: string;
+  code: WireErrorCode;
+  message: string;
+}
+
 /** Every control message, discriminated by `type`. */
 export type ControlMessage =
   | { type: 'hello'; version: number; features: string[]; agent: string }
@@ -74,7 +84,7 @@ export type ControlMessage =
   | { type: 'end'; id: number; sha256: string }
   | { type: 'done'; id: number; savedAs: string; bytes: number }
   | { type: 'fail'; id: number; code: WireErrorCode; message: string }
-  | { type: 'bye'; files: number; bytes: number }
+  | { type: 'bye'; files: number; bytes: number; missing?: MissingItem[] }
   | { type: 'error'; code: WireErrorCode; message: string };
 
 /** A decoded message: a control message, or a block of file bytes. */
@@ -170,6 +180,16 @@ function strings(o: Json, key: string, maxItems: number): string[] {
   return v as string[];
 }
 
+function missing(o: Json): MissingItem[] {
+  const v = o['missing'];
+  if (!Array.isArray(v) || v.length > MAX_GET_NAMES) throw bad(`'missing' must be a list of at most ${MAX_GET_NAMES}`);
+  return v.map((e: unknown) => {
+    if (typeof e !== 'object' || e === null) throw bad('a missing item must be an object');
+    const j = e as Json;
+    return { name: str(j, 'name'), code: code(j), message: str(j, 'message', 1000) };
+  });
+}
+
 function entries(o: Json): ListEntry[] {
   const v = o['entries'];
   if (!Array.isArray(v) || v.length > LIST_BATCH_ENTRIES) throw bad(`'entries' must be a list of at most ${LIST_BATCH_ENTRIES}`);
@@ -208,7 +228,7 @@ export function decodeMessage(frame: Buffer): Message {
     case 'put':
       return { type, dir: str(o, 'dir') };
     case 'get':
-      return { type, names: strings(o, 'names', 10_000) };
+      return { type, names: strings(o, 'names', MAX_GET_NAMES) };
     case 'ls':
       return { type, dir: str(o, 'dir') };
     case 'list':
@@ -228,7 +248,7 @@ export function decodeMessage(frame: Buffer): Message {
     case 'fail':
       return { type, id: uint(o, 'id'), code: code(o), message: str(o, 'message', 1000) };
     case 'bye':
-      return { type, files: uint(o, 'files'), bytes: uint(o, 'bytes') };
+      return o['missing'] === undefined ? { type, files: uint(o, 'files'), bytes: uint(o, 'bytes') } : { type, files: uint(o, 'files'), bytes: uint(o, 'bytes'), missing: missing(o) };
     case 'error':
       return { type, code: code(o), message: str(o, 'message', 1000) };
   }
