@@ -17,6 +17,8 @@ import { promises as fsp, constants as fsc, open as openCallback, write as write
 import { promisify } from 'node:util';
 import { createHash, type Hash } from 'node:crypto';
 import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as delay } from 'node:timers/promises';
 import { FileCodes, FileTransferError, LimitExceededError, ProtocolError } from '../errors.js';
 import { SafeRoot } from './safe-fs.js';
 import { decodePartMeta, encodePartMeta, META_SUFFIX, PART_META_VERSION, PART_SUFFIX, RESUME_MIN_BYTES } from './protocol/part-meta.js';
@@ -36,10 +38,51 @@ export interface DiskSinkOptions {
   resumable?: boolean;
   /** Called during long local work (hashing a part to resume) so it does not count as a stall. */
   onBusy?: () => void;
+  /**
+   * Lets a retry take this session's parts over once the session has received nothing for
+   * SUPERSEDE_AFTER_IDLE_MS: a new upload of the same file then asks this session to end (this
+   * callback must end it, e.g. destroy its connection), waits until its parts are closed and kept,
+   * and resumes from them. Without it, a second upload of a busy name gets a part of its own.
+   */
+  onSuperseded?: () => void;
+}
+
+/**
+ * A session idle this long may be superseded by a new upload of one of its files. A sender that
+ * died without closing its connection (a killed RUDP client cannot send RST; a kernel TCP peer's
+ * machine may vanish) would otherwise hold its parts until the stall timeout, and the user's retry
+ * would start from zero beside them instead of resuming.
+ */
+export const SUPERSEDE_AFTER_IDLE_MS = 2000;
+
+/** When a session last received file bytes (shared by the parts it holds). */
+interface SessionActivity {
+  last: number;
+}
+
+/** A part file in use, and how to reclaim it from a dead session. */
+interface PartClaim {
+  activity: SessionActivity;
+  supersede: (() => void) | undefined;
+  released: Promise<void>;
+  release: () => void;
 }
 
 // Part files in use by a transfer in this process, across all connections and servers.
-const BUSY_PARTS = new Set<string>();
+const BUSY_PARTS = new Map<string, PartClaim>();
+
+function claimPart(partPath: string, activity: SessionActivity, supersede: (() => void) | undefined): PartClaim {
+  let release: () => void = () => undefined;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  const claim: PartClaim = { activity, supersede, released, release };
+  BUSY_PARTS.set(partPath, claim);
+  return claim;
+}
+
+function releasePart(partPath: string, claim: PartClaim): void {
+  if (BUSY_PARTS.get(partPath) === claim) BUSY_PARTS.delete(partPath);
+  claim.release();
+}
 // Bytes promised to transfers in progress, subtracted from what statfs reports as free.
 let reservedBytes = 0;
 
@@ -131,6 +174,8 @@ export class DiskSink {
   readonly #maxFileBytes: number;
   readonly #resumable: boolean;
   readonly #onBusy: () => void;
+  readonly #onSuperseded: (() => void) | undefined;
+  readonly #activity: SessionActivity = { last: performance.now() };
 
   constructor(options: DiskSinkOptions) {
     this.#root = options.root;
@@ -139,6 +184,7 @@ export class DiskSink {
     this.#maxFileBytes = options.maxFileBytes ?? Number.POSITIVE_INFINITY;
     this.#resumable = options.resumable ?? false;
     this.#onBusy = options.onBusy ?? (() => undefined);
+    this.#onSuperseded = options.onSuperseded;
   }
 
   /** Creates the directory `rel` (and its parents); returns its path relative to the root. */
@@ -163,10 +209,29 @@ export class DiskSink {
     let partPath = '';
     for (let n = 0; ; n++) {
       partPath = path.join(dir, n === 0 ? `${name}${PART_SUFFIX}` : `${name}.${n}${PART_SUFFIX}`);
-      if (!BUSY_PARTS.has(partPath)) break;
+      let holder = BUSY_PARTS.get(partPath);
+      if (holder?.supersede && this.#resumable) {
+        // Another session holds this file's part. If it stays silent for SUPERSEDE_AFTER_IDLE_MS,
+        // it is a sender that died without closing and this is the user's retry: end it and resume
+        // from the part it keeps. If it is alive, take a part of our own.
+        const waitMs = SUPERSEDE_AFTER_IDLE_MS - (performance.now() - holder.activity.last);
+        if (waitMs > 0) {
+          this.#onBusy();
+          await delay(waitMs);
+          this.#onBusy();
+        }
+        holder = BUSY_PARTS.get(partPath);
+        if (holder?.supersede && performance.now() - holder.activity.last >= SUPERSEDE_AFTER_IDLE_MS) {
+          holder.supersede();
+          await holder.released;
+          holder = BUSY_PARTS.get(partPath);
+        }
+      }
+      if (!holder) break;
     }
-    // Claimed before the first await: a concurrent upload of the same name picks the next part.
-    BUSY_PARTS.add(partPath);
+    // Claimed before the next await: a concurrent upload of the same name picks the next part.
+    this.#activity.last = performance.now();
+    const claim = claimPart(partPath, this.#activity, this.#onSuperseded);
     const inMemory = size < RESUME_MIN_BYTES;
     const resumable = this.#resumable && !inMemory;
     let offset = 0;
@@ -181,7 +246,7 @@ export class DiskSink {
       }
       await checkFreeSpace(dir, size - offset, rel);
     } catch (err) {
-      BUSY_PARTS.delete(partPath);
+      releasePart(partPath, claim);
       throw err;
     }
     reservedBytes += size - offset;
@@ -200,6 +265,7 @@ export class DiskSink {
       hash,
       overwrite: this.#overwrite,
       reserved: size - offset,
+      claim,
     });
   }
 
@@ -275,6 +341,7 @@ interface IncomingFileInit {
   hash: Hash;
   overwrite: boolean;
   reserved: number;
+  claim: PartClaim;
 }
 
 /** One file being received: begin → write* → finish, or abandon. */
@@ -361,6 +428,7 @@ export class IncomingFile {
     }
     this.#hash.update(bytes);
     this.#received += bytes.length;
+    this.#init.claim.activity.last = performance.now();
     if (this.#init.inMemory) {
       this.#chunks.push(bytes);
       this.#chunkBytes += bytes.length;
@@ -473,7 +541,7 @@ export class IncomingFile {
   #release(): void {
     if (this.#settled) return;
     this.#settled = true;
-    BUSY_PARTS.delete(this.#init.partPath);
+    releasePart(this.#init.partPath, this.#init.claim);
     reservedBytes -= this.#init.reserved;
   }
 }

@@ -5,13 +5,13 @@
  */
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { FileCodes, FileTransferError, ProtocolError, SockitError } from '../errors.js';
+import { FileCodes, FileTransferError, ProtocolError, SockitError, TimeoutError } from '../errors.js';
 import type { StreamListener, StreamSocket, StreamTransport } from '../io/stream-transport.js';
 import { tcpTransport } from '../io/tcp-transport.js';
 import { LIST_BATCH_ENTRIES, PROTOCOL_FEATURES, PROTOCOL_VERSION, type ListEntry, type WireErrorCode } from './protocol/messages.js';
 import { isTemporaryName } from './protocol/part-meta.js';
 import { FrameChannel } from './frame-channel.js';
-import { DiskSink } from './disk-sink.js';
+import { DiskSink, SUPERSEDE_AFTER_IDLE_MS } from './disk-sink.js';
 import { SafeRoot } from './safe-fs.js';
 import { receiveFiles } from './file-receiver.js';
 import { sendFiles } from './file-sender.js';
@@ -103,6 +103,8 @@ export async function serveFilesConnection(socket: StreamSocket, options: FilesS
           maxFileBytes: options.maxFileBytes ?? Number.POSITIVE_INFINITY,
           resumable: true,
           onBusy: () => ch.touch(),
+          // A retry of one of our files after we went silent: the sender is gone without closing.
+          onSuperseded: () => ch.destroy(new TimeoutError('transfer', SUPERSEDE_AFTER_IDLE_MS, 'superseded: a new upload of the same file arrived while this one was silent')),
         });
         const results = await receiveFiles(ch, sink, {
           onEvent: (e) => {

@@ -8,9 +8,11 @@
 // client once the server's .part file has grown past a threshold. The kernel then closes the dead
 // process's connection, the relay passes that on, and the server keeps the .part for a resume.
 //
-// (Over --rudp a killed process cannot say goodbye: no kernel answers for it, so the server holds
-// the session until its stall timeout, and a retry in the meantime is a concurrent upload that
-// starts afresh rather than a resume. That is the same as TCP across a cut cable.)
+// Over --rudp a killed process cannot say goodbye: no kernel answers for it, and the server's
+// session just goes silent (as TCP across a cut cable). The second test kills a `put --rudp` the
+// same way (slowed by `sockit impair --rate`) and retries at once: the server sees a new upload of
+// the file its silent session holds, ends that session once it has been silent for 2 s, and the
+// retry resumes from the part.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
@@ -111,6 +113,44 @@ test('put killed halfway leaves only NAME.part; the same put again resumes and t
     await server.proc.stop();
   } finally {
     for (const cleanup of cleanups.splice(0)) cleanup();
+    rmSync(work, { recursive: true, force: true });
+  }
+});
+
+test('put --rudp killed halfway (no RST can follow): an immediate retry ends the silent session and resumes', async () => {
+  const work = mkdtempSync(join(tmpdir(), 'sockit-resume-rudp-'));
+  try {
+    const shared = join(work, 'shared');
+    const source = join(work, 'big.bin');
+    const content = randomBytes(FILE_BYTES);
+    writeFileSync(source, content);
+    mkdirSync(shared);
+
+    const server = await sockitListener(['0', '--host', '127.0.0.1', '--service', 'files', '--dir', shared, '--rudp'], { killAfterMs: 120_000 });
+    const impair = sockit(['impair', '--listen', '127.0.0.1:0', '--to', `127.0.0.1:${server.port}`, '--rate', '64mbit'], { killAfterMs: 120_000 });
+    const linkPort = Number((await impair.waitForStderr(/impairing udp \S+:(\d+) -> /))[1]);
+
+    const part = join(shared, 'big.bin.part');
+    const first = sockit(['put', source, '127.0.0.1', String(linkPort), '--rudp', '--json'], { killAfterMs: 120_000 });
+    await waitUntil(() => existsSync(part) && statSync(part).size >= KILL_AFTER_PART_BYTES, 'the .part file to grow', 60_000);
+    await first.stop('SIGKILL');
+    assert.equal(existsSync(join(shared, 'big.bin')), false, 'a killed upload must not look complete');
+
+    // Retry at once, straight to the server (the dead session is still open there).
+    const second = sockit(['put', source, '127.0.0.1', String(server.port), '--rudp', '--json'], { killAfterMs: 120_000 });
+    const result = await second.result();
+    assert.equal(result.code, 0, result.stderr);
+    const done = result.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>).find((e) => e['event'] === 'file-done');
+    assert.ok(done, result.stdout);
+    assert.equal(done['savedAs'], 'big.bin');
+    assert.ok((done['resumedFrom'] as number) >= KILL_AFTER_PART_BYTES / 2, `expected a resume, got ${JSON.stringify(done)}`);
+    assert.equal(sha256(readFileSync(join(shared, 'big.bin'))), sha256(content));
+    assert.equal(existsSync(part), false, 'the .part file is gone once the file is complete');
+    await server.proc.waitForStderr(/superseded: a new upload of the same file arrived while this one was silent/);
+
+    await impair.stop();
+    await server.proc.stop();
+  } finally {
     rmSync(work, { recursive: true, force: true });
   }
 });
