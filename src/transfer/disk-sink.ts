@@ -15,7 +15,6 @@
  */
 import { promises as fsp, constants as fsc, open as openCallback, write as writeCallback, close as closeCallback, openSync, writeSync, closeSync, linkSync, unlinkSync, renameSync } from 'node:fs';
 import { promisify } from 'node:util';
-import { createHash, type Hash } from 'node:crypto';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -24,6 +23,7 @@ import { SafeRoot } from './safe-fs.js';
 import { decodePartMeta, encodePartMeta, META_SUFFIX, PART_META_VERSION, PART_SUFFIX, RESUME_MIN_BYTES } from './protocol/part-meta.js';
 import { MAX_RENAME_ATTEMPTS, numberedName } from './protocol/unique-name.js';
 import { DIRECT_IO_MIN_BYTES, WRITE_BLOCK_BYTES, directWritable, giveBackBlock, takeBlock } from './write-blocks.js';
+import { createFileHash, type FileHash } from './file-hash.js';
 
 /** Options of a {@link DiskSink}. */
 export interface DiskSinkOptions {
@@ -60,6 +60,8 @@ export interface DiskSinkOptions {
  * would start from zero beside them instead of resuming.
  */
 export const SUPERSEDE_AFTER_IDLE_MS = 2000;
+/** How long a new upload waits for a busy part's session to fall silent before taking a part of its own. */
+const SUPERSEDE_MAX_WAIT_MS = 8000;
 
 /** When a session last received file bytes (shared by the parts it holds). */
 interface SessionActivity {
@@ -219,11 +221,17 @@ export class DiskSink {
         // Another session holds this file's part. If it stays silent for SUPERSEDE_AFTER_IDLE_MS,
         // it is a sender that died without closing and this is the user's retry: end it and resume
         // from the part it keeps. If it is alive, take a part of our own.
-        const waitMs = SUPERSEDE_AFTER_IDLE_MS - (performance.now() - holder.activity.last);
-        if (waitMs > 0) {
+        // (Bytes still queued on the path may keep a dead sender's session busy a little longer:
+        // wait for a silence of SUPERSEDE_AFTER_IDLE_MS, up to SUPERSEDE_MAX_WAIT_MS in all.)
+        const waitUntil = performance.now() + SUPERSEDE_MAX_WAIT_MS;
+        for (;;) {
+          const waitMs = SUPERSEDE_AFTER_IDLE_MS - (performance.now() - holder.activity.last);
+          if (waitMs <= 0 || performance.now() + waitMs > waitUntil) break;
           this.#onBusy();
           await delay(waitMs);
           this.#onBusy();
+          const now = BUSY_PARTS.get(partPath);
+          if (now !== holder) break;
         }
         holder = BUSY_PARTS.get(partPath);
         if (holder?.supersede && performance.now() - holder.activity.last >= SUPERSEDE_AFTER_IDLE_MS) {
@@ -240,10 +248,12 @@ export class DiskSink {
     const inMemory = size < RESUME_MIN_BYTES;
     const resumable = this.#resumable && !inMemory;
     let offset = 0;
-    let hash = createHash('sha256');
+    // Large files are hashed block by block on the hashing thread (file-hash.ts), the rest here.
+    const hashInBlocks = !inMemory && size >= DIRECT_IO_MIN_BYTES;
+    let hash: FileHash | undefined;
     try {
       if (resumable) {
-        const found = await this.#resumePoint(partPath, rel, size);
+        const found = await this.#resumePoint(partPath, rel, size, hashInBlocks);
         if (found) {
           offset = found.offset;
           hash = found.hash;
@@ -251,11 +261,13 @@ export class DiskSink {
       }
       await checkFreeSpace(dir, size - offset, rel);
     } catch (err) {
+      hash?.drop();
       releasePart(partPath, claim);
       throw err;
     }
+    hash ??= createFileHash(hashInBlocks);
     reservedBytes += size - offset;
-    const prefixSha256 = offset > 0 ? hash.copy().digest('hex') : '';
+    const prefixSha256 = offset > 0 ? await hash.peek() : '';
     return new IncomingFile({
       rel,
       size,
@@ -268,6 +280,7 @@ export class DiskSink {
       offset,
       prefixSha256,
       hash,
+      hashInBlocks,
       overwrite: this.#overwrite,
       reserved: size - offset,
       claim,
@@ -275,7 +288,7 @@ export class DiskSink {
     });
   }
 
-  async #resumePoint(partPath: string, rel: string, size: number): Promise<{ offset: number; hash: Hash } | undefined> {
+  async #resumePoint(partPath: string, rel: string, size: number, offThread: boolean): Promise<{ offset: number; hash: FileHash } | undefined> {
     let meta;
     try {
       meta = decodePartMeta(await fsp.readFile(metaPathOf(partPath), 'utf8'));
@@ -284,22 +297,24 @@ export class DiskSink {
     }
     if (meta.path !== rel || meta.size !== size) return undefined;
     let fh;
+    let hash: FileHash | undefined;
     try {
       const st = await fsp.lstat(partPath);
       if (!st.isFile() || st.size === 0 || st.size > size) return undefined;
       fh = await fsp.open(partPath, fsc.O_RDONLY | fsc.O_NOFOLLOW);
-      const hash = createHash('sha256');
+      hash = createFileHash(offThread);
       const buf = Buffer.allocUnsafe(READ_BLOCK_BYTES);
       let pos = 0;
       while (pos < st.size) {
         const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, st.size - pos), pos);
         if (bytesRead === 0) break;
-        hash.update(buf.subarray(0, bytesRead));
+        await hash.update(buf.subarray(0, bytesRead));
         pos += bytesRead;
         this.#onBusy();
       }
       return { offset: pos, hash };
     } catch {
+      hash?.drop();
       return undefined;
     } finally {
       await fh?.close();
@@ -344,7 +359,9 @@ interface IncomingFileInit {
   resumable: boolean;
   offset: number;
   prefixSha256: string;
-  hash: Hash;
+  hash: FileHash;
+  /** Hash the file block by block as it goes to the disk (large files) rather than chunk by chunk. */
+  hashInBlocks: boolean;
   overwrite: boolean;
   reserved: number;
   claim: PartClaim;
@@ -363,7 +380,7 @@ export class IncomingFile {
   /** SHA-256 of the bytes before `offset` (empty when offset is 0). */
   readonly prefixSha256: string;
   readonly #init: IncomingFileInit;
-  #hash: Hash;
+  #hash: FileHash;
   #received = 0;
   #chunks: Buffer[] = [];
   #chunkBytes = 0;
@@ -419,7 +436,10 @@ export class IncomingFile {
     if (offset !== 0 && offset !== this.offset) {
       throw new ProtocolError(FileCodes.BAD_HEADER, `${JSON.stringify(this.rel)}: the sender began at ${offset}, but only 0 or ${this.offset} were offered`);
     }
-    if (offset === 0 && this.offset > 0) this.#hash = createHash('sha256');
+    if (offset === 0 && this.offset > 0) {
+      this.#hash.drop();
+      this.#hash = createFileHash(init.hashInBlocks);
+    }
     this.#received = offset;
     this.#flushedTo = offset;
     this.#startedAt = offset;
@@ -447,7 +467,7 @@ export class IncomingFile {
     if (this.#received + bytes.length > this.size) {
       throw new LimitExceededError(FileCodes.BAD_HEADER, `the sender sent more than the ${this.size} bytes it declared for ${JSON.stringify(this.rel)}`, this.size, this.#received + bytes.length);
     }
-    this.#hash.update(bytes);
+    if (!this.#init.hashInBlocks) this.#hash.update(bytes);
     this.#received += bytes.length;
     this.#init.claim.activity.last = performance.now();
     if (this.#init.inMemory) {
@@ -488,14 +508,20 @@ export class IncomingFile {
     this.#flushedTo += bytes;
     this.#writingBytes += bytes;
     const direct = this.#directFh && chunks.length === 1 && directWritable(chunks[0]!, position) ? this.#directFh : undefined;
+    // Hashing (in order, on the hashing thread) and writing run side by side; the blocks are reused
+    // once both are done.
+    const hashed = this.#init.hashInBlocks ? Promise.all(chunks.map((c) => this.#hash.update(c))) : undefined;
+    hashed?.catch(() => undefined);
     const previous = this.#writing;
     this.#writing = previous.then(async () => {
       try {
         if (direct) await direct.write(chunks[0]!, 0, bytes, position);
         else if (chunks.length === 1) await fh.write(chunks[0]!, 0, bytes, position);
         else await fh.writev(chunks, position);
+        await hashed;
         this.#writingBytes -= bytes;
       } finally {
+        await hashed?.catch(() => undefined);
         for (const c of chunks) giveBackBlock(c);
       }
     });
@@ -524,7 +550,7 @@ export class IncomingFile {
       if (this.#received !== this.size) {
         throw new FileTransferError(FileCodes.SHORT_TRANSFER, `${JSON.stringify(this.rel)}: ${this.#received} of ${this.size} bytes arrived`);
       }
-      const sha256 = this.#hash.digest('hex');
+      const sha256 = await this.#hash.digest();
       if (expectedSha256 !== undefined && sha256 !== expectedSha256) {
         throw new FileTransferError(FileCodes.BAD_HASH, `${JSON.stringify(this.rel)}: SHA-256 mismatch (sender ${expectedSha256.slice(0, 12)}…, received ${sha256.slice(0, 12)}…); the file was discarded`);
       }
@@ -575,6 +601,7 @@ export class IncomingFile {
   #release(): void {
     if (this.#settled) return;
     this.#settled = true;
+    this.#hash.drop();
     releasePart(this.#init.partPath, this.#init.claim);
     reservedBytes -= this.#init.reserved;
   }

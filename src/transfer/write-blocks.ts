@@ -29,9 +29,9 @@ const SPARE_MAX = 16;
 const WASM_PAGE_BYTES = 65_536;
 
 // The one WebAssembly type needed (this project's TypeScript libs do not declare WebAssembly).
-const wasm = (globalThis as { WebAssembly?: { Memory: new (descriptor: { initial: number }) => { buffer: ArrayBuffer } } }).WebAssembly;
+const wasm = (globalThis as { WebAssembly?: { Memory: new (descriptor: { initial: number; maximum?: number; shared?: boolean }) => { buffer: ArrayBuffer | SharedArrayBuffer } } }).WebAssembly;
 
-let arena: ArrayBuffer | undefined;
+let arena: ArrayBuffer | SharedArrayBuffer | undefined;
 let arenaBlocks: Buffer[] = [];
 const arenaFree: Buffer[] = [];
 const spare: Buffer[] = [];
@@ -39,13 +39,20 @@ const spare: Buffer[] = [];
 function ensureArena(): void {
   if (arena) return;
   try {
-    // Never grown, so its buffer is never detached.
-    arena = new wasm!.Memory({ initial: (ARENA_BLOCKS * WRITE_BLOCK_BYTES) / WASM_PAGE_BYTES }).buffer;
+    // Shared, so the hashing thread (file-hash.ts) reads the blocks in place; never grown.
+    const pages = (ARENA_BLOCKS * WRITE_BLOCK_BYTES) / WASM_PAGE_BYTES;
+    arena = new wasm!.Memory({ initial: pages, maximum: pages, shared: true }).buffer;
     arenaBlocks = Array.from({ length: ARENA_BLOCKS }, (_, i) => Buffer.from(arena!, i * WRITE_BLOCK_BYTES, WRITE_BLOCK_BYTES));
     arenaFree.push(...arenaBlocks);
   } catch {
     arena = new ArrayBuffer(0); // no WebAssembly: heap blocks only, written through the page cache
   }
+}
+
+/** The shared memory behind the aligned blocks (undefined when WebAssembly is not available). */
+export function sharedArena(): SharedArrayBuffer | undefined {
+  ensureArena();
+  return arena instanceof SharedArrayBuffer ? arena : undefined;
 }
 
 /** A block to gather bytes in: an aligned one while any is free. */
