@@ -113,6 +113,14 @@ static port_t *get_port(napi_env env, napi_value value) {
   return p;
 }
 
+/* The arguments of a call on a port: argv[0] is the port, `p` its state (returns if it is closed). */
+#define PORT_ARGS(n)                                    \
+  size_t argc = (n);                                    \
+  napi_value argv[(n)];                                 \
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL); \
+  port_t *p = get_port(env, argv[0]);                   \
+  if (p == NULL) return NULL
+
 /* Parses a numeric address (IPv6 scope ids allowed) into `out` for a socket of `family`. */
 static int parse_address(const char *host, int port, int family, struct sockaddr_storage *out, socklen_t *len) {
   memset(out, 0, sizeof *out);
@@ -388,11 +396,7 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
 
 /* connect(port, address, remotePort): a client's socket talks to one peer. */
 static napi_value js_connect(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  port_t *p = get_port(env, argv[0]);
-  if (p == NULL) return NULL;
+  PORT_ARGS(3);
   char host[INET6_ADDRSTRLEN + IF_NAMESIZE + 2];
   int32_t port_number;
   if (get_string(env, argv[1], host, sizeof host) < 0) return throw_errno(env, "connect", EINVAL);
@@ -407,11 +411,7 @@ static napi_value js_connect(napi_env env, napi_callback_info info) {
 
 /* address(port) -> [address, port, family 4|6, gro 0|1] */
 static napi_value js_address(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  port_t *p = get_port(env, argv[0]);
-  if (p == NULL) return NULL;
+  PORT_ARGS(1);
   struct sockaddr_storage ss;
   socklen_t len = sizeof ss;
   if (getsockname(p->fd, (struct sockaddr *)&ss, &len) != 0) return throw_errno(env, "getsockname", errno);
@@ -435,11 +435,7 @@ static napi_value js_address(napi_env env, napi_callback_info info) {
  * addrs[i] holds its address text). Starts watching for readability.
  */
 static napi_value js_attach_receive(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[5];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  port_t *p = get_port(env, argv[0]);
-  if (p == NULL) return NULL;
+  PORT_ARGS(5);
   void *arena, *meta;
   size_t arena_len, meta_len;
   napi_typedarray_type type;
@@ -475,11 +471,7 @@ static napi_value js_attach_receive(napi_env env, napi_callback_info info) {
  * the rest), or -errno (-EAGAIN when it took none).
  */
 static napi_value js_send(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
-  napi_value argv[6];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  port_t *p = get_port(env, argv[0]);
-  if (p == NULL) return NULL;
+  PORT_ARGS(6);
   uint8_t *arena;
   int32_t *meta;
   size_t arena_len, meta_len, offset;
@@ -547,11 +539,7 @@ static napi_value js_send(napi_env env, napi_callback_info info) {
 
 /* watchWritable(port): call back WRITABLE once the socket can take more. */
 static napi_value js_watch_writable(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  port_t *p = get_port(env, argv[0]);
-  if (p == NULL) return NULL;
+  PORT_ARGS(1);
   p->events |= UV_WRITABLE;
   update_poll(p);
   return NULL;
@@ -559,11 +547,7 @@ static napi_value js_watch_writable(napi_env env, napi_callback_info info) {
 
 /* setRef(port, bool): whether the port keeps the event loop alive. */
 static napi_value js_set_ref(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  port_t *p = get_port(env, argv[0]);
-  if (p == NULL) return NULL;
+  PORT_ARGS(2);
   bool ref;
   napi_get_value_bool(env, argv[1], &ref);
   if (ref) uv_ref((uv_handle_t *)&p->poll);

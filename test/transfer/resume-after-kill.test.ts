@@ -61,6 +61,22 @@ async function slowRelay(port: number, bytesPerSecond: number): Promise<{ port: 
   };
 }
 
+/** A temp folder with the file to upload (big.bin, random) and an empty shared/ for the server. */
+function workspace(prefix: string): { work: string; shared: string; source: string; content: Buffer } {
+  const work = mkdtempSync(join(tmpdir(), prefix));
+  const shared = join(work, 'shared');
+  const source = join(work, 'big.bin');
+  const content = randomBytes(FILE_BYTES);
+  writeFileSync(source, content);
+  mkdirSync(shared);
+  return { work, shared, source, content };
+}
+
+/** The `file-done` event among a `--json` run's output lines. */
+function fileDoneEvent(stdout: string): Record<string, unknown> | undefined {
+  return stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>).find((e) => e['event'] === 'file-done');
+}
+
 async function waitUntil(condition: () => boolean, what: string, limitMs: number): Promise<void> {
   // A safety net only: the condition, not the clock, decides when the test goes on.
   const deadline = performance.now() + limitMs;
@@ -71,14 +87,9 @@ async function waitUntil(condition: () => boolean, what: string, limitMs: number
 }
 
 test('put killed halfway leaves only NAME.part; the same put again resumes and the hashes match', async () => {
-  const work = mkdtempSync(join(tmpdir(), 'sockit-resume-'));
+  const { work, shared, source, content } = workspace('sockit-resume-');
   const cleanups: Array<() => void> = [];
   try {
-    const shared = join(work, 'shared');
-    const source = join(work, 'big.bin');
-    const content = randomBytes(FILE_BYTES);
-    writeFileSync(source, content);
-    mkdirSync(shared);
 
     const server = await sockitListener(['0', '--host', '127.0.0.1', '--service', 'files', '--dir', shared], { killAfterMs: 120_000 });
     const link = await slowRelay(server.port, 8 * 1024 * 1024);
@@ -101,7 +112,7 @@ test('put killed halfway leaves only NAME.part; the same put again resumes and t
     const second = sockit(['put', source, '127.0.0.1', String(server.port), '--json'], { killAfterMs: 120_000 });
     const result = await second.result();
     assert.equal(result.code, 0, result.stderr);
-    const done = result.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>).find((e) => e['event'] === 'file-done');
+    const done = fileDoneEvent(result.stdout);
     assert.ok(done, result.stdout);
     assert.equal(done['ok'], true);
     assert.equal(done['savedAs'], 'big.bin');
@@ -118,13 +129,8 @@ test('put killed halfway leaves only NAME.part; the same put again resumes and t
 });
 
 test('put --rudp killed halfway (no RST can follow): an immediate retry ends the silent session and resumes', async () => {
-  const work = mkdtempSync(join(tmpdir(), 'sockit-resume-rudp-'));
+  const { work, shared, source, content } = workspace('sockit-resume-rudp-');
   try {
-    const shared = join(work, 'shared');
-    const source = join(work, 'big.bin');
-    const content = randomBytes(FILE_BYTES);
-    writeFileSync(source, content);
-    mkdirSync(shared);
 
     const server = await sockitListener(['0', '--host', '127.0.0.1', '--service', 'files', '--dir', shared, '--rudp'], { killAfterMs: 120_000 });
     const impair = sockit(['impair', '--listen', '127.0.0.1:0', '--to', `127.0.0.1:${server.port}`, '--rate', '64mbit'], { killAfterMs: 120_000 });
@@ -140,7 +146,7 @@ test('put --rudp killed halfway (no RST can follow): an immediate retry ends the
     const second = sockit(['put', source, '127.0.0.1', String(server.port), '--rudp', '--json'], { killAfterMs: 120_000 });
     const result = await second.result();
     assert.equal(result.code, 0, result.stderr);
-    const done = result.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>).find((e) => e['event'] === 'file-done');
+    const done = fileDoneEvent(result.stdout);
     assert.ok(done, result.stdout);
     assert.equal(done['savedAs'], 'big.bin');
     assert.ok((done['resumedFrom'] as number) >= KILL_AFTER_PART_BYTES / 2, `expected a resume, got ${JSON.stringify(done)}`);
