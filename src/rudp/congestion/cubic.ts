@@ -16,12 +16,10 @@
 import type { Instant, Millis } from '../../core/time.js';
 import type { CongestionController, CongestionControllerConfig } from './congestion-controller.js';
 import {
-  DEFAULT_ABC_LIMIT_SEGMENTS,
-  DEFAULT_MAX_WINDOW_BYTES,
   LOSS_WINDOW_SEGMENTS,
   MIN_SSTHRESH_SEGMENTS,
-  initialWindowBytes,
   isWindowValidated,
+  windowLimits,
   type InitialWindowRule,
 } from './new-reno.js';
 
@@ -94,10 +92,7 @@ export class Cubic implements CongestionController {
     this.#beta = options.beta ?? CUBIC_BETA;
     this.#c = options.c ?? CUBIC_C;
     this.#fastConvergence = options.fastConvergence ?? true;
-    const iw = options.initialWindow ?? 'rfc6928';
-    this.#cwndBytes = typeof iw === 'number' ? iw * mss : initialWindowBytes(mss, iw);
-    this.#abcLimitBytes = (options.abcLimitSegments ?? DEFAULT_ABC_LIMIT_SEGMENTS) * mss;
-    this.#maxWindowBytes = options.maxWindowBytes ?? DEFAULT_MAX_WINDOW_BYTES;
+    ({ cwndBytes: this.#cwndBytes, abcLimitBytes: this.#abcLimitBytes, maxWindowBytes: this.#maxWindowBytes } = windowLimits(mss, options));
   }
 
   window(): number {

@@ -62,6 +62,16 @@ export interface NewRenoOptions {
   maxWindowBytes?: number;
 }
 
+/** The window settings every controller derives from its options: initial cwnd, ABC limit, cap. */
+export function windowLimits(mss: number, options: NewRenoOptions): { cwndBytes: number; abcLimitBytes: number; maxWindowBytes: number } {
+  const iw = options.initialWindow ?? 'rfc6928';
+  return {
+    cwndBytes: typeof iw === 'number' ? iw * mss : initialWindowBytes(mss, iw),
+    abcLimitBytes: (options.abcLimitSegments ?? DEFAULT_ABC_LIMIT_SEGMENTS) * mss,
+    maxWindowBytes: options.maxWindowBytes ?? DEFAULT_MAX_WINDOW_BYTES,
+  };
+}
+
 /** NewReno (RFC 5681 + RFC 6582 with RFC 6675 pipe-based recovery). Build it through {@link newRenoConfig}. */
 export class NewReno implements CongestionController {
   readonly name = 'newreno';
@@ -78,10 +88,7 @@ export class NewReno implements CongestionController {
 
   constructor(mss: number, options: NewRenoOptions = {}) {
     this.#mss = mss;
-    const iw = options.initialWindow ?? 'rfc6928';
-    this.#cwndBytes = typeof iw === 'number' ? iw * mss : initialWindowBytes(mss, iw);
-    this.#abcLimitBytes = (options.abcLimitSegments ?? DEFAULT_ABC_LIMIT_SEGMENTS) * mss;
-    this.#maxWindowBytes = options.maxWindowBytes ?? DEFAULT_MAX_WINDOW_BYTES;
+    ({ cwndBytes: this.#cwndBytes, abcLimitBytes: this.#abcLimitBytes, maxWindowBytes: this.#maxWindowBytes } = windowLimits(mss, options));
   }
 
   window(): number {
