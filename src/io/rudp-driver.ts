@@ -25,6 +25,8 @@ import { openUdpPort, type UdpIoKind, type UdpPort } from './udp-port.js';
 
 /** UDP socket buffers for bulk traffic: the default ~208 KiB drops datagrams under load (DESIGN.md). */
 export const DEFAULT_UDP_BUFFER_BYTES = 4 * 1024 * 1024;
+/** How long a gracefully destroyed connection may keep the process alive to deliver its last bytes and FIN. */
+export const ORPHAN_LINGER_MS = 10_000;
 /** Most event/transmit rounds per flush before yielding to the event loop. */
 const MAX_ROUNDS_PER_FLUSH = 64;
 
@@ -50,6 +52,11 @@ export interface RudpOptions {
    * the kernel still holds the connection in TIME_WAIT.
    */
   lingerInTimeWait?: boolean;
+  /**
+   * How long a gracefully destroyed connection may keep the process alive to deliver its last bytes
+   * and FIN (default ORPHAN_LINGER_MS, 10 s); it is still driven after that, unreferenced.
+   */
+  orphanLingerMs?: number;
   /**
    * The UDP socket implementation: 'auto' (default: batched native I/O where built, else node:dgram),
    * 'native' or 'dgram'. SOCKIT_UDP_IO=dgram in the environment turns 'auto' into 'dgram'.
@@ -92,8 +99,9 @@ export class RudpDriver {
   readonly #port: UdpPort;
   readonly #peer: DatagramAddress | undefined;
   readonly #handlers = new Map<RudpConnection, ConnectionHandler>();
-  // Connections whose socket was destroyed gracefully: still sending their last bytes and FIN.
-  readonly #orphans = new Set<RudpConnection>();
+  // Connections whose socket was destroyed gracefully: still sending their last bytes and FIN,
+  // and until when they keep the process alive.
+  readonly #orphans = new Map<RudpConnection, number>();
   #onAccept: ((connection: RudpConnection) => void) | undefined;
   #onError: ((err: Error) => void) | undefined;
   #flushScheduled = false;
@@ -105,6 +113,7 @@ export class RudpDriver {
   #closeWhenIdle = false;
   #referenced = true;
   readonly #lingerInTimeWait: boolean;
+  readonly #orphanLingerMs: number;
   readonly #closeWaiters: Array<() => void> = [];
   readonly #flushNow = (): void => this.#flush();
   readonly #onTimer = (): void => this.#fireTimer();
@@ -113,6 +122,7 @@ export class RudpDriver {
     this.#port = port;
     this.#peer = peer;
     this.#lingerInTimeWait = options.lingerInTimeWait ?? options.trace !== undefined;
+    this.#orphanLingerMs = options.orphanLingerMs ?? ORPHAN_LINGER_MS;
     const a = port.address;
     this.address = a;
     const trace = options.trace;
@@ -209,7 +219,11 @@ export class RudpDriver {
    */
   orphan(connection: RudpConnection): void {
     this.#handlers.delete(connection);
-    if (!connection.isClosed) this.#orphans.add(connection);
+    if (!connection.isClosed) {
+      this.#orphans.set(connection, performance.now() + this.#orphanLingerMs);
+      // Look again when its linger time is over (unreferenced: the socket keeps us alive till then).
+      setTimeout(() => this.#updateRef(), this.#orphanLingerMs + 1).unref();
+    }
     this.#updateRef();
     this.kick();
   }
@@ -385,10 +399,13 @@ export class RudpDriver {
   }
 
   #hasUnfinishedOrphan(): boolean {
-    for (const c of this.#orphans) {
+    const now = performance.now();
+    for (const [c, until] of this.#orphans) {
       if (c.isClosed) this.#orphans.delete(c);
       // Our FIN is acknowledged in FIN_WAIT_2 and TIME_WAIT: nothing of ours is left to deliver.
-      else if (c.state !== 'FIN_WAIT_2' && c.state !== 'TIME_WAIT') return true;
+      // Past its linger time an orphan goes on being driven but no longer holds the process (a
+      // peer that died never acknowledges; the kernel, too, lets a process exit with orphans).
+      else if (c.state !== 'FIN_WAIT_2' && c.state !== 'TIME_WAIT' && now < until) return true;
     }
     return false;
   }

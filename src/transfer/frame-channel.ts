@@ -193,11 +193,15 @@ export class FrameChannel {
     this.socket.destroy();
   }
 
-  /** Tears the connection down; pending and later {@link next} calls reject with `err`. */
+  /**
+   * Tears the connection down; pending and later {@link next} calls reject with `err`. With an
+   * error the socket is destroyed with it too (RUDP then aborts with RST instead of lingering to
+   * deliver what is queued to a peer that stalled or died).
+   */
   destroy(err?: Error): void {
     if (err) this.#fail(err);
     this.#stopTimer();
-    this.socket.destroy();
+    this.socket.destroy(err);
   }
 
   #take(): Message {
