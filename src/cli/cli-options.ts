@@ -37,9 +37,18 @@ export interface ParsedCommandLine {
  * `command` names the subcommand in messages.
  */
 export function parseCommandLine(command: string, argv: string[], options: NonNullable<ParseArgsConfig['options']>): ParsedCommandLine {
+  const { values, positionals } = parseTypedCommandLine(command, argv, options);
+  return { values: values as ParsedCommandLine['values'], positionals };
+}
+
+/** {@link parseCommandLine} keeping parseArgs' types for the values. */
+export function parseTypedCommandLine<T extends NonNullable<ParseArgsConfig['options']>>(
+  command: string,
+  argv: string[],
+  options: T,
+): ReturnType<typeof parseArgs<{ args: string[]; options: T; allowPositionals: true; strict: true }>> {
   try {
-    const { values, positionals } = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
-    return { values: values as ParsedCommandLine['values'], positionals };
+    return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (err) {
     const message = (err as Error).message.replace(/\. To specify a positional argument.*$/s, '');
     throw new UsageError(`${command}: ${message}`, { cause: err });

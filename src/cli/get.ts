@@ -2,12 +2,11 @@
  * `sockit get HOST PORT NAME... [--out DIR]`: downloads files or directories from a files server.
  * Whatever paths the server sends are checked like an upload's: nothing is written outside DIR.
  */
-import { parseArgs } from 'node:util';
 import { UsageError } from '../errors.js';
 import { ExitCode, type CliIo, type Command } from './command.js';
 import { TRANSPORT_CLI_HELP, TRANSPORT_CLI_OPTIONS, transportFor } from './transport-option.js';
 import { createReporter } from './progress.js';
-import { parsePort } from './cli-options.js';
+import { parsePort, parseTypedCommandLine } from './cli-options.js';
 import { getFiles } from '../transfer/files-client.js';
 
 const HELP = `usage: sockit get HOST PORT NAME... [--out DIR] [--overwrite] [--json]
@@ -29,17 +28,7 @@ export const getCommand: Command = {
   summary: 'download files and directories from a files server',
   help: HELP,
   async run(argv: string[], io: CliIo): Promise<number> {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args: argv,
-        allowPositionals: true,
-        options: { out: { type: 'string' }, overwrite: { type: 'boolean' }, json: { type: 'boolean' }, ...TRANSPORT_CLI_OPTIONS },
-      });
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
-    const { values, positionals } = parsed;
+    const { values, positionals } = parseTypedCommandLine('get', argv, { out: { type: 'string' }, overwrite: { type: 'boolean' }, json: { type: 'boolean' }, ...TRANSPORT_CLI_OPTIONS });
     if (positionals.length < 3) throw new UsageError('get needs HOST PORT NAME...');
     const host = positionals[0]!;
     const port = parsePort(positionals[1], 'get: PORT', false);

@@ -1,12 +1,11 @@
 /**
  * `sockit ls HOST PORT [REMOTE_DIR] [--json]`: lists what a files server shares.
  */
-import { parseArgs } from 'node:util';
 import { UsageError } from '../errors.js';
 import { ExitCode, type CliIo, type Command } from './command.js';
 import { TRANSPORT_CLI_HELP, TRANSPORT_CLI_OPTIONS, transportFor } from './transport-option.js';
 import { formatBytes } from './progress.js';
-import { parsePort } from './cli-options.js';
+import { parsePort, parseTypedCommandLine } from './cli-options.js';
 import { listFiles } from '../transfer/files-client.js';
 
 const HELP = `usage: sockit ls HOST PORT [REMOTE_DIR] [--json]
@@ -25,13 +24,7 @@ export const lsCommand: Command = {
   summary: 'list the files a files server shares',
   help: HELP,
   async run(argv: string[], io: CliIo): Promise<number> {
-    let parsed;
-    try {
-      parsed = parseArgs({ args: argv, allowPositionals: true, options: { json: { type: 'boolean' }, ...TRANSPORT_CLI_OPTIONS } });
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
-    const { values, positionals } = parsed;
+    const { values, positionals } = parseTypedCommandLine('ls', argv, { json: { type: 'boolean' }, ...TRANSPORT_CLI_OPTIONS });
     if (positionals.length < 2 || positionals.length > 3) throw new UsageError('ls needs HOST PORT [REMOTE_DIR]');
     const host = positionals[0]!;
     const port = parsePort(positionals[1], 'ls: PORT', false);

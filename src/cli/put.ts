@@ -3,10 +3,9 @@
  * --service files` server (sockit protocol), or single files to any receiver of the seeds'
  * classic protocol (`--protocol classic`).
  */
-import { parseArgs } from 'node:util';
 import { promises as fsp } from 'node:fs';
 import { UsageError } from '../errors.js';
-import { parsePort } from './cli-options.js';
+import { parsePort, parseTypedCommandLine } from './cli-options.js';
 import { ExitCode, type CliIo, type Command } from './command.js';
 import { TRANSPORT_CLI_HELP, TRANSPORT_CLI_OPTIONS, transportFor } from './transport-option.js';
 import { createReporter } from './progress.js';
@@ -34,17 +33,6 @@ export function parseProtocol(text: string | undefined): 'sockit' | 'classic' {
   throw new UsageError(`unknown --protocol ${JSON.stringify(text)}: expected sockit or classic`);
 }
 
-function parse(argv: string[]) {
-  try {
-    return parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: { protocol: { type: 'string' }, to: { type: 'string' }, json: { type: 'boolean' }, ...TRANSPORT_CLI_OPTIONS },
-    });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-}
 
 /** The `put` command. */
 export const putCommand: Command = {
@@ -52,7 +40,7 @@ export const putCommand: Command = {
   summary: 'upload files and directories to a files server',
   help: HELP,
   async run(argv: string[], io: CliIo): Promise<number> {
-    const { values, positionals } = parse(argv);
+    const { values, positionals } = parseTypedCommandLine('put', argv, { protocol: { type: 'string' }, to: { type: 'string' }, json: { type: 'boolean' }, ...TRANSPORT_CLI_OPTIONS });
     if (positionals.length < 3) throw new UsageError('put needs PATH... HOST PORT');
     const port = parsePort(positionals[positionals.length - 1], 'put: PORT', false);
     const host = positionals[positionals.length - 2]!;

@@ -58,6 +58,10 @@ const USAGE_ERRORS: Array<[string[], RegExp]> = [
   [['connect', '--udp', '127.0.0.1', '9', '--trace'], /connect: --trace needs --rudp/],
   [['chat', '127.0.0.1', '9', '--trace'], /chat: --trace needs --rudp/],
   [['impair', '--listen', '0', '--to', '127.0.0.1:9', 'extra'], /impair: unexpected argument 'extra'/],
+  // put/get/ls name themselves like the other commands (they used parseArgs' raw message).
+  [['put', 'a', '127.0.0.1', '9', '--bogus'], /^sockit: put: Unknown option '--bogus' \(ERR_SOCKIT_USAGE\)\n/],
+  [['get', '127.0.0.1', '9', 'x', '--out'], /^sockit: get: Option '--out <value>' argument missing \(ERR_SOCKIT_USAGE\)\n/],
+  [['ls', '127.0.0.1', '9', '--what'], /^sockit: ls: Unknown option '--what' \(ERR_SOCKIT_USAGE\)\n/],
   [['demo', '99'], /no chapter '99'/],
   [['frobnicate'], /unknown command 'frobnicate'/],
 ];
