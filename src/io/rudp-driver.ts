@@ -21,7 +21,7 @@ import { formatTraceEvent } from '../rudp/trace.js';
 import type { BoundAddress } from './stream-transport.js';
 import { formatHostPort } from './node-errors.js';
 import { refusedByIcmp } from './rudp-errors.js';
-import { openUdpPort, type UdpIoKind, type UdpPort } from './udp-port.js';
+import { openUdpPort, type UdpIoKind, type UdpPort, type UdpPortBinding } from './udp-port.js';
 
 /** UDP socket buffers for bulk traffic: the default ~208 KiB drops datagrams under load (DESIGN.md). */
 export const DEFAULT_UDP_BUFFER_BYTES = 4 * 1024 * 1024;
@@ -69,17 +69,11 @@ export interface ConnectionHandler {
   handleEvent(event: ConnectionEvent): void;
 }
 
-/** Where a driver binds, and whether it is a client's (connected to one peer). */
-export interface DriverBinding {
-  type: 'udp4' | 'udp6';
-  /** Local address to bind ('::' or '0.0.0.0' for any). Ignored when `peer` is given. */
-  host?: string;
-  /** Local port (0 for any). */
-  port?: number;
-  ipv6Only?: boolean;
-  /** A client driver connects its UDP socket to the one peer it talks to (no per-send lookup, ICMP errors reported). */
-  peer?: DatagramAddress;
-}
+/**
+ * Where a driver binds, and whether it is a client's (connected to the one peer it talks to: no
+ * per-send address, ICMP errors reported). The buffer sizes come from {@link RudpOptions}.
+ */
+export type DriverBinding = Omit<UdpPortBinding, 'recvBufferSize' | 'sendBufferSize'>;
 
 let isnKey: Uint8Array | undefined;
 // RFC 6528 §3: one secret key for the process, from a CSPRNG.
