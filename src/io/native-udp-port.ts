@@ -89,6 +89,7 @@ function errnoError(errno: number, syscall: string): NodeJS.ErrnoException {
 const EAGAIN = osConstants.errno.EAGAIN;
 const EINVAL = osConstants.errno.EINVAL;
 const EIO = osConstants.errno.EIO;
+const EMSGSIZE = osConstants.errno.EMSGSIZE;
 
 export async function openNativePort(binding: UdpPortBinding, handlers: UdpPortHandlers): Promise<UdpPort> {
   const native = loadNativeUdp();
@@ -251,9 +252,10 @@ class NativePort implements UdpPort {
         return;
       }
       if (n < 0) {
-        if ((n === -EINVAL || n === -EIO) && this.#gso && this.#hasGso()) {
-          // This path cannot segment (no UDP_SEGMENT, or a device without checksum offload): send
-          // datagram by datagram from now on.
+        if ((n === -EINVAL || n === -EIO || n === -EMSGSIZE) && this.#gso && this.#meta[2]! < this.#meta[1]!) {
+          // The first message is a GSO run and this path cannot segment it (no UDP_SEGMENT, a
+          // device without checksum offload, or datagrams larger than the MTU allows for GSO, where
+          // plain sends are fragmented by IP): send datagram by datagram from now on.
           this.#gso = false;
           this.#splitRuns();
           continue;
@@ -273,12 +275,6 @@ class NativePort implements UdpPort {
     }
     this.#used = 0;
     this.#runOpen = false;
-  }
-
-  #hasGso(): boolean {
-    const meta = this.#meta;
-    for (let k = 0; k < this.#count; k++) if (meta[k * 3 + 2]! < meta[k * 3 + 1]!) return true;
-    return false;
   }
 
   /** Re-queues every GSO message of the batch as single datagrams (after GSO failed). */

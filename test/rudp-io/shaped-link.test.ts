@@ -51,3 +51,23 @@ describe('on a rate-limited link (tbf 50 Mbit/s in a network namespace)', { skip
     });
   }
 });
+
+describe('on a link whose MTU is below the datagram size (loopback MTU 1300 in a network namespace)', { skip }, () => {
+  const SMALL = `${NS}-mtu`;
+  before(() => {
+    execFileSync('ip', ['netns', 'add', SMALL]);
+    execFileSync('ip', ['netns', 'exec', SMALL, 'ip', 'link', 'set', 'lo', 'mtu', '1300', 'up']);
+  });
+  after(() => {
+    spawnSync('ip', ['netns', 'del', SMALL]);
+  });
+
+  const kinds = loadNativeUdp() ? (['native', 'dgram'] as const) : (['dgram'] as const);
+  for (const io of kinds) {
+    test(`${io} port: 1400-byte datagrams still arrive whole and in order (GSO refused, IP fragments)`, () => {
+      const out = execFileSync('ip', ['netns', 'exec', SMALL, process.execPath, CHILD, 'gso-refused', io], { encoding: 'utf8', timeout: 60_000 });
+      const r = JSON.parse(out.trim().split('\n').pop()!) as Record<string, unknown>;
+      assert.deepEqual(r, { received: 200, total: 200, inOrder: true, errors: [] });
+    });
+  }
+});

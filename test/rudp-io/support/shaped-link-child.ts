@@ -78,7 +78,44 @@ async function stream(): Promise<void> {
   server.close();
 }
 
-(mode === 'ports' ? ports() : stream()).catch((err: unknown) => {
+/** Datagrams larger than the link's MTU allows for GSO: the kernel refuses UDP_SEGMENT (EINVAL). */
+async function gsoRefused(): Promise<void> {
+  const TOTAL = 200;
+  const got: number[] = [];
+  let done: () => void = () => undefined;
+  const finished = new Promise<void>((resolve) => (done = resolve));
+  const rx = await openUdpPort({ type: 'udp4', host: '127.0.0.1', port: 0, recvBufferSize: 8 << 20, sendBufferSize: 1 << 20 }, {
+    datagram: (bytes) => {
+      got.push(bytes.length === 1400 ? new DataView(bytes.buffer, bytes.byteOffset).getUint32(0) : -1);
+      if (got.length === TOTAL) done();
+    },
+    writable() {},
+    error(err) {
+      throw err;
+    },
+  }, io);
+  const errors: string[] = [];
+  const tx = await openUdpPort({ type: 'udp4', host: '127.0.0.1', port: 0, recvBufferSize: 1 << 20, sendBufferSize: 4 << 20 }, {
+    datagram() {},
+    writable() {},
+    error: (err) => errors.push(String(err.code)),
+  }, io);
+  const to = { host: '127.0.0.1', port: rx.address.port };
+  for (let i = 0; i < TOTAL; i++) {
+    const d = new Uint8Array(1400);
+    new DataView(d.buffer).setUint32(0, i);
+    tx.send(d, to);
+  }
+  tx.flush();
+  const timeout = setTimeout(done, 5000);
+  await finished;
+  clearTimeout(timeout);
+  console.log(JSON.stringify({ received: got.length, total: TOTAL, inOrder: got.every((v, i) => v === i), errors }));
+  tx.close();
+  rx.close();
+}
+
+(mode === 'ports' ? ports() : mode === 'gso-refused' ? gsoRefused() : stream()).catch((err: unknown) => {
   console.error(err);
   process.exit(1);
 });
