@@ -213,40 +213,19 @@ export class DiskSink {
     }
     const dir = await this.#root.directory(segments.slice(0, -1), rel, true);
     const name = segments[segments.length - 1]!;
+    const inMemory = size < RESUME_MIN_BYTES;
+    const resumable = this.#resumable && !inMemory;
     let partPath = '';
     for (let n = 0; ; n++) {
       partPath = path.join(dir, n === 0 ? `${name}${PART_SUFFIX}` : `${name}.${n}${PART_SUFFIX}`);
       let holder = BUSY_PARTS.get(partPath);
-      if (holder?.supersede && this.#resumable) {
-        // Another session holds this file's part. If it stays silent for SUPERSEDE_AFTER_IDLE_MS,
-        // it is a sender that died without closing and this is the user's retry: end it and resume
-        // from the part it keeps. If it is alive, take a part of our own.
-        // (Bytes still queued on the path may keep a dead sender's session busy a little longer:
-        // wait for a silence of SUPERSEDE_AFTER_IDLE_MS, up to SUPERSEDE_MAX_WAIT_MS in all.)
-        const waitUntil = performance.now() + SUPERSEDE_MAX_WAIT_MS;
-        for (;;) {
-          const waitMs = SUPERSEDE_AFTER_IDLE_MS - (performance.now() - holder.activity.last);
-          if (waitMs <= 0 || performance.now() + waitMs > waitUntil) break;
-          this.#onBusy();
-          await delay(waitMs);
-          this.#onBusy();
-          const now = BUSY_PARTS.get(partPath);
-          if (now !== holder) break;
-        }
-        holder = BUSY_PARTS.get(partPath);
-        if (holder?.supersede && performance.now() - holder.activity.last >= SUPERSEDE_AFTER_IDLE_MS) {
-          holder.supersede();
-          await holder.released;
-          holder = BUSY_PARTS.get(partPath);
-        }
-      }
+      if (holder?.supersede && resumable) holder = await this.#reclaim(partPath, holder);
       if (!holder) break;
     }
     // Claimed before the next await: a concurrent upload of the same name picks the next part.
+    // Only a resumable part is worth taking over from a dead session (see #reclaim).
     this.#activity.last = performance.now();
-    const claim = claimPart(partPath, this.#activity, this.#onSuperseded);
-    const inMemory = size < RESUME_MIN_BYTES;
-    const resumable = this.#resumable && !inMemory;
+    const claim = claimPart(partPath, this.#activity, resumable ? this.#onSuperseded : undefined);
     let offset = 0;
     // Large files are hashed block by block on the hashing thread (file-hash.ts), the rest here.
     const hashInBlocks = !inMemory && size >= DIRECT_IO_MIN_BYTES;
@@ -286,6 +265,29 @@ export class DiskSink {
       claim,
       directIo: this.#directIo && !inMemory && size >= DIRECT_IO_MIN_BYTES && fsc.O_DIRECT !== undefined,
     });
+  }
+
+  /**
+   * Another session holds the part we want. If it stays silent for SUPERSEDE_AFTER_IDLE_MS, it is a
+   * sender that died without closing and we are the user's retry: end it, and resume from the part
+   * it keeps. Bytes still queued on the path may keep a dead session busy a little longer, so wait
+   * for that silence up to SUPERSEDE_MAX_WAIT_MS in all. Returns who holds the part then (undefined:
+   * it is ours to take; a live holder: take a part of our own).
+   */
+  async #reclaim(partPath: string, holder: PartClaim): Promise<PartClaim | undefined> {
+    const giveUpAt = performance.now() + SUPERSEDE_MAX_WAIT_MS;
+    for (;;) {
+      const waitMs = SUPERSEDE_AFTER_IDLE_MS - (performance.now() - holder.activity.last);
+      if (waitMs <= 0 || performance.now() + waitMs > giveUpAt) break;
+      this.#onBusy();
+      await delay(waitMs);
+      this.#onBusy();
+      if (BUSY_PARTS.get(partPath) !== holder) return BUSY_PARTS.get(partPath);
+    }
+    if (performance.now() - holder.activity.last < SUPERSEDE_AFTER_IDLE_MS) return holder;
+    holder.supersede?.();
+    await holder.released;
+    return BUSY_PARTS.get(partPath);
   }
 
   async #resumePoint(partPath: string, rel: string, size: number, offThread: boolean): Promise<{ offset: number; hash: FileHash } | undefined> {
@@ -518,12 +520,13 @@ export class IncomingFile {
         if (direct) await direct.write(chunks[0]!, 0, bytes, position);
         else if (chunks.length === 1) await fh.write(chunks[0]!, 0, bytes, position);
         else await fh.writev(chunks, position);
-        await hashed;
-        this.#writingBytes -= bytes;
       } finally {
+        // The blocks go back only once the hashing thread has read them too, whatever happened.
         await hashed?.catch(() => undefined);
         for (const c of chunks) giveBackBlock(c);
       }
+      await hashed; // a hashing failure fails the file like a write failure
+      this.#writingBytes -= bytes;
     });
     // A failed write is reported by the next flush or finish; never as an unhandled rejection.
     this.#writing.catch(() => undefined);

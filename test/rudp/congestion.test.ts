@@ -169,6 +169,15 @@ describe('newreno: loss', () => {
 describe('cubic: RFC 9438', () => {
   // A sender whose window has grown to 100 segments.
   const at100 = (): Cubic => cubicConfig({ initialWindow: 100 }).build(MSS) as Cubic;
+  /** CUBIC at 100 segments, one loss, the lost window drained: the start of a congestion-avoidance epoch. */
+  const afterLossAt100 = (rttMs: number): { cc: Cubic; sender: AckClockedSender } => {
+    const cc = at100();
+    const sender = new AckClockedSender(cc, rttMs);
+    sender.inFlight = 100 * MSS;
+    cc.onCongestionEvent(0, sender.inFlight);
+    sender.inFlight = cc.window();
+    return { cc, sender };
+  };
 
   test('multiplicative decrease by beta = 0.7 and K from eq. 2', () => {
     const cc = at100();
@@ -185,12 +194,8 @@ describe('cubic: RFC 9438', () => {
   test('cwnd follows W_cubic(t) = C(t−K)³ + W_max, lagging and leading it by at most one RTT', () => {
     // A long RTT keeps the Reno-friendly estimate (alpha ≈ 0.53 segments per RTT) below the curve.
     const rttMs = 250;
-    const cc = at100();
-    const sender = new AckClockedSender(cc, rttMs);
-    sender.inFlight = 100 * MSS;
-    cc.onCongestionEvent(0, sender.inFlight);
     // Recovery: the lost window drains without growth.
-    sender.inFlight = cc.window();
+    const { cc, sender } = afterLossAt100(rttMs);
     const epochStartMs = sender.now + rttMs / (cc.window() / MSS);
     const k = cubicK(100, 70);
     let checked = 0;
@@ -213,11 +218,7 @@ describe('cubic: RFC 9438', () => {
 
   test('Reno-friendly region: with a short RTT cwnd grows at least as fast as W_est (alpha = 3(1−β)/(1+β))', () => {
     const rttMs = 2;
-    const cc = at100();
-    const sender = new AckClockedSender(cc, rttMs);
-    sender.inFlight = 100 * MSS;
-    cc.onCongestionEvent(0, sender.inFlight);
-    sender.inFlight = cc.window();
+    const { cc, sender } = afterLossAt100(rttMs);
     const rounds = 40;
     for (let r = 0; r < rounds; r++) sender.round();
     const alpha = (3 * 0.3) / 1.7;
