@@ -22,7 +22,9 @@ import { FileCodes, FileTransferError, LimitExceededError, ProtocolError } from 
 import { SafeRoot } from './safe-fs.js';
 import { decodePartMeta, encodePartMeta, META_SUFFIX, PART_META_VERSION, PART_SUFFIX, RESUME_MIN_BYTES } from './protocol/part-meta.js';
 import { MAX_RENAME_ATTEMPTS, numberedName } from './protocol/unique-name.js';
-import { DIRECT_IO_MIN_BYTES, WRITE_BLOCK_BYTES, directWritable, giveBackBlock, takeBlock } from './write-blocks.js';
+import { DIRECT_IO_MIN_BYTES, directWritable } from './write-blocks.js';
+import { BlockGatherer, type GatheredBlock } from './block-gatherer.js';
+import type { DataTarget } from './frame-channel.js';
 import { createFileHash, type FileHash } from './file-hash.js';
 
 /** Options of a {@link DiskSink}. */
@@ -391,12 +393,8 @@ export class IncomingFile {
   #directFh: fsp.FileHandle | undefined;
   #writing: Promise<void> = Promise.resolve();
   #writingBytes = 0;
-  /** File position of the next byte handed to the disk. */
-  #flushedTo = 0;
-  #block: Buffer | undefined;
-  #blockFill = 0;
-  /** Bytes the current block takes: less than a whole block at an unaligned start (a resume). */
-  #blockLimit = 0;
+  /** Gathers a large file's bytes into blocks (undefined for files gathered in memory). */
+  #gather: BlockGatherer | undefined;
   #begun = false;
   #startedAt = 0;
   #settled = false;
@@ -443,7 +441,6 @@ export class IncomingFile {
       this.#hash = createFileHash(init.hashInBlocks);
     }
     this.#received = offset;
-    this.#flushedTo = offset;
     this.#startedAt = offset;
     if (init.inMemory) return;
     if (offset > 0) {
@@ -458,6 +455,7 @@ export class IncomingFile {
       // EINVAL where the file system has no direct I/O (tmpfs, some FUSE): then buffered only.
       this.#directFh = await fsp.open(init.partPath, fsc.O_WRONLY | fsc.O_NOFOLLOW | fsc.O_DIRECT).catch(() => undefined);
     }
+    this.#gather = new BlockGatherer(offset, this.size);
   }
 
   /**
@@ -477,63 +475,46 @@ export class IncomingFile {
       this.#chunkBytes += bytes.length;
       return;
     }
-    for (let at = 0; at < bytes.length; ) {
-      if (!this.#block) {
-        this.#block = takeBlock();
-        this.#blockFill = 0;
-        // Blocks end on multiples of the block size, so all but a resume's first are aligned.
-        this.#blockLimit = WRITE_BLOCK_BYTES - ((this.#flushedTo + this.#chunkBytes) % WRITE_BLOCK_BYTES);
-      }
-      const n = bytes.copy(this.#block, this.#blockFill, at, Math.min(bytes.length, at + this.#blockLimit - this.#blockFill));
-      at += n;
-      this.#blockFill += n;
-      if (this.#blockFill === this.#blockLimit) this.#startFlush();
-    }
+    this.#gather!.append(bytes, this.#toDisk);
     if (this.#writingBytes > MAX_WRITE_BEHIND_BYTES) await this.#writing;
   }
 
-  /** Hands the gathered chunks to the disk, behind the writes already queued (positions are exact). */
-  #startFlush(): void {
-    if (this.#block && this.#blockFill > 0) {
-      this.#chunks.push(this.#blockFill === this.#block.length ? this.#block : this.#block.subarray(0, this.#blockFill));
-      this.#chunkBytes += this.#blockFill;
-      this.#block = undefined;
-      this.#blockFill = 0;
-    }
-    if (this.#chunks.length === 0 || !this.#fh) return;
-    const fh = this.#fh;
-    const chunks = this.#chunks;
-    const bytes = this.#chunkBytes;
-    this.#chunks = [];
-    this.#chunkBytes = 0;
-    const position = this.#flushedTo;
-    this.#flushedTo += bytes;
+  /**
+   * Where the connection may read this file's next DATA bytes straight into its blocks (large files
+   * being received; undefined otherwise). Reads land in order behind the bytes already taken.
+   */
+  get dataTarget(): DataTarget | undefined {
+    return this.#settled ? undefined : this.#gather;
+  }
+
+  /** Hands a gathered block to the disk, behind the writes already queued (positions are exact). */
+  readonly #toDisk = (b: GatheredBlock): void => {
+    const fh = this.#fh!;
+    const bytes = b.bytes.length;
     this.#writingBytes += bytes;
-    const direct = this.#directFh && chunks.length === 1 && directWritable(chunks[0]!, position) ? this.#directFh : undefined;
-    // Hashing (in order, on the hashing thread) and writing run side by side; the blocks are reused
+    const direct = this.#directFh && directWritable(b.bytes, b.position) ? this.#directFh : undefined;
+    // Hashing (in order, on the hashing thread) and writing run side by side; the block is reused
     // once both are done.
-    const hashed = this.#init.hashInBlocks ? Promise.all(chunks.map((c) => this.#hash.update(c))) : undefined;
+    const hashed = this.#init.hashInBlocks ? this.#hash.update(b.bytes) : undefined;
     hashed?.catch(() => undefined);
     const previous = this.#writing;
     this.#writing = previous.then(async () => {
       try {
-        if (direct) await direct.write(chunks[0]!, 0, bytes, position);
-        else if (chunks.length === 1) await fh.write(chunks[0]!, 0, bytes, position);
-        else await fh.writev(chunks, position);
+        await (direct ?? fh).write(b.bytes, 0, bytes, b.position);
       } finally {
-        // The blocks go back only once the hashing thread has read them too, whatever happened.
+        // The block goes back only once the hashing thread has read it too, whatever happened.
         await hashed?.catch(() => undefined);
-        for (const c of chunks) giveBackBlock(c);
+        b.release();
       }
       await hashed; // a hashing failure fails the file like a write failure
       this.#writingBytes -= bytes;
     });
     // A failed write is reported by the next flush or finish; never as an unhandled rejection.
     this.#writing.catch(() => undefined);
-  }
+  };
 
   async #flush(): Promise<void> {
-    this.#startFlush();
+    this.#gather?.drain(this.#toDisk);
     await this.#writing;
   }
 

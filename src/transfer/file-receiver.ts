@@ -115,6 +115,8 @@ export async function receiveFiles(ch: FrameChannel, sink: DiskSink, options: Re
           try {
             await file.begin(m.offset);
             current = { id: m.id, file, reportedBytes: m.offset };
+            // A large file's next bytes are read straight into its blocks.
+            ch.setDataTarget(file.dataTarget);
             emit({ type: 'file-start', rel: file.rel, size: file.size, offset: m.offset });
           } catch (err) {
             // The data is already on its way: drop it until END, then answer FAIL.
@@ -138,6 +140,7 @@ export async function receiveFiles(ch: FrameChannel, sink: DiskSink, options: Re
           if (!current || current.id !== m.id) throw new ProtocolError(FileCodes.BAD_HEADER, `END for file ${m.id}, which is not being sent`);
           const { file, refused } = current;
           current = undefined;
+          ch.setDataTarget(undefined);
           prepared.delete(m.id);
           if (refused) {
             await file.abandon();
@@ -187,6 +190,7 @@ export async function receiveFiles(ch: FrameChannel, sink: DiskSink, options: Re
     if (err !== fromPeer) ch.sendError(err);
     throw err;
   } finally {
+    ch.setDataTarget(undefined);
     if (current) await current.file.abandon();
     for (const file of prepared.values()) if (file !== current?.file) await file.abandon();
   }

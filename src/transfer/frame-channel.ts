@@ -10,6 +10,13 @@
  * {@link FrameChannel.drained} (down to 4 MiB) before producing more.
  * Stall: if neither a byte arrives nor a write completes for `idleTimeoutMs`, the connection is
  * destroyed with TimeoutError (phase `transfer`).
+ *
+ * Reads into place: on kernel TCP the channel reads the socket into memory it picks
+ * (src/io/read-into.ts). Between frames that is a staging buffer; inside a DATA frame, once the
+ * receiver named the file's {@link DataTarget} (at BEGIN), the next bytes are read straight into the
+ * file's write block, and the DATA message delivered is a view of them, so a large file's bytes are
+ * never copied in user space. The target is dropped at the next control frame other than OFFER
+ * (the file's END, say), so it never receives another file's bytes.
  */
 import { getFraming } from '../framing/index.js';
 import type { StreamSocket } from '../io/stream-transport.js';
@@ -17,6 +24,24 @@ import { fromNodeError } from '../io/node-errors.js';
 import { ConnectionError, FileCodes, NetCodes, SockitError, TimeoutError } from '../errors.js';
 import { decodeMessage, encodeMessage, MAX_FRAME_BYTES, type ControlMessage, type Message, type WireErrorCode } from './protocol/messages.js';
 import { FrameSplitter, type FrameSplitterSink } from './protocol/frame-splitter.js';
+import { readInto } from '../io/read-into.js';
+
+/** Memory lent to one read of a file's DATA bytes (see {@link DataTarget}). */
+export interface Landing {
+  /** Where the bytes go; at most this many are read. */
+  readonly view: Buffer;
+  /** The read put `n` bytes at the start of `view` (0: nothing, the socket closed). Called once. */
+  land(n: number): void;
+}
+
+/** Where the current file's DATA bytes may be placed as they arrive, in order. */
+export interface DataTarget {
+  /** Memory for up to `max` next bytes of the file, or undefined (then they are delivered as they came). */
+  reserve(max: number): Landing | undefined;
+}
+
+/** Size of the staging buffer that reads between DATA frames go to. */
+const STAGING_BYTES = 64 * 1024;
 
 /** Options of a {@link FrameChannel}. */
 export interface FrameChannelOptions {
@@ -45,9 +70,29 @@ export class FrameChannel {
   readonly socket: StreamSocket;
   readonly #splitter = new FrameSplitter(MAX_FRAME_BYTES);
   readonly #sink: FrameSplitterSink = {
-    control: (payload) => this.#deliver(decodeMessage(payload)),
-    data: (bytes) => this.#deliver({ type: 'data', bytes }),
+    control: (payload) => {
+      const msg = decodeMessage(payload);
+      if (msg.type !== 'offer') this.#target = undefined;
+      this.#deliver(msg);
+    },
+    data: (bytes) => {
+      if (this.#target) this.#place(bytes);
+      else {
+        if (bytes.buffer === this.#staging?.buffer) this.#stagingLent = true;
+        this.#dataStats.asIs += bytes.length;
+        this.#deliver({ type: 'data', bytes });
+      }
+    },
   };
+  /** True when the socket reads into memory we pick (kernel TCP). */
+  readonly #readsInPlace: boolean;
+  #target: DataTarget | undefined;
+  /** The memory lent to the read in progress, when it is a file's block. */
+  #landing: Landing | undefined;
+  #staging: Buffer | undefined;
+  /** Part of the staging buffer was delivered: the next read needs a fresh one. */
+  #stagingLent = false;
+  readonly #dataStats = { inPlace: 0, copiedIn: 0, asIs: 0 };
   readonly #queue: Message[] = [];
   #queueHead = 0;
   #queueBytes = 0;
@@ -66,12 +111,15 @@ export class FrameChannel {
   constructor(socket: StreamSocket, options: FrameChannelOptions = {}) {
     this.socket = socket;
     this.#maxQueueBytes = options.maxQueueBytes ?? DEFAULT_MAX_QUEUE_BYTES;
-    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('end', () => this.#onEnd());
     socket.on('error', (err: Error) => this.#fail(fromNodeError(err, 'file transfer connection')));
     this.#closed = new Promise((resolve) => socket.once('close', () => resolve()));
     socket.once('close', () => {
       this.#stopTimer();
+      // A read lent a block and will never land now.
+      this.#landing?.land(0);
+      this.#landing = undefined;
+      this.#target = undefined;
       // After the peer's clean FIN, next() drains the queue and then reports the end; only a close
       // without it is an error.
       if (!this.#peerEnded) this.#fail(new ConnectionError(NetCodes.CONNECTION_CLOSED, 'closed', 'the connection closed in the middle of a transfer'));
@@ -89,6 +137,48 @@ export class FrameChannel {
       }, Math.max(10, Math.min(1000, idleMs / 4)));
       this.#timer.unref();
     }
+    const early = readInto(socket, { next: () => this.#nextReadMemory(), onRead: (n, buf) => this.#onRead(n, buf) });
+    this.#readsInPlace = early !== undefined;
+    if (early) {
+      for (const chunk of early) this.#onData(chunk);
+      socket.resume(); // flowing, so 'end' is emitted
+    } else {
+      socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    }
+  }
+
+  /**
+   * Names where the current file's DATA bytes go (undefined: nowhere in particular). Call it when
+   * the file begins: DATA that arrived since its BEGIN and waits in the queue is placed at once.
+   * Ignored when the socket cannot read into place (RUDP).
+   */
+  setDataTarget(target: DataTarget | undefined): void {
+    if (!this.#readsInPlace || this.#error) return;
+    this.#target = target;
+    if (!target) return;
+    // Everything queued was read before the target existed: place this file's DATA in order, up
+    // to a control message that ends it.
+    const rest = this.#queue.splice(this.#queueHead);
+    this.#queueBytes = 0;
+    for (const m of rest) {
+      if (m.type === 'data' && this.#target) {
+        this.#dataStats.asIs -= m.bytes.length; // counted again as copied in
+        this.#place(m.bytes);
+        continue;
+      }
+      // A file's END (or any control message but OFFER) ends the target: never another file's bytes.
+      if (m.type !== 'data' && m.type !== 'offer') this.#target = undefined;
+      this.#queue.push(m);
+      this.#queueBytes += m.type === 'data' ? m.bytes.length : 64;
+    }
+  }
+
+  /**
+   * How the DATA bytes received so far arrived: read straight into a target's memory, copied into
+   * it (they came with a frame header, or before the target was named), or delivered as they came.
+   */
+  get dataStats(): { readonly inPlace: number; readonly copiedIn: number; readonly asIs: number } {
+    return { ...this.#dataStats };
   }
 
   /** The first error that ended this channel, if any. */
@@ -135,6 +225,11 @@ export class FrameChannel {
    * `onFlushed` runs once the kernel has taken it (the buffer may then be reused).
    */
   sendPayload(payload: Buffer, onFlushed?: () => void): boolean {
+    const [header, body] = len32.encode(payload);
+    return this.#sendFrame(header!, body!, onFlushed);
+  }
+
+  #sendFrame(header: Uint8Array, body: Uint8Array, onFlushed?: () => void): boolean {
     const socket = this.socket;
     if (socket.destroyed || socket.writableEnded) return false;
     if (!this.#corked) {
@@ -147,11 +242,10 @@ export class FrameChannel {
         socket.uncork();
       });
     }
-    const [header, body] = len32.encode(payload);
-    const bytes = header!.length + body!.length;
+    const bytes = header.length + body.length;
     this.#unflushedBytes += bytes;
-    socket.write(header!);
-    socket.write(body!, () => {
+    socket.write(header);
+    socket.write(body, () => {
       this.#flushed(bytes);
       onFlushed?.();
     });
@@ -226,6 +320,56 @@ export class FrameChannel {
     this.#queue.push(msg);
     this.#queueBytes += msg.type === 'data' ? msg.bytes.length : 64;
     if (this.#queueBytes > this.#maxQueueBytes) this.socket.pause();
+  }
+
+  /** The memory for the socket's next read: the current file's block inside a DATA frame, else staging. */
+  #nextReadMemory(): Buffer {
+    const left = this.#splitter.dataLeft;
+    if (left > 0 && this.#target && !this.#error) {
+      const landing = this.#target.reserve(left);
+      if (landing) {
+        this.#landing = landing;
+        return landing.view;
+      }
+    }
+    this.#landing = undefined;
+    if (!this.#staging || this.#stagingLent) {
+      this.#staging = Buffer.allocUnsafe(STAGING_BYTES);
+      this.#stagingLent = false;
+    }
+    return this.#staging;
+  }
+
+  #onRead(n: number, buf: Uint8Array): void {
+    const landing = this.#landing;
+    if (!landing) return this.#onData((buf as Buffer).subarray(0, n));
+    this.#landing = undefined;
+    this.#lastActivity = performance.now();
+    landing.land(n);
+    if (this.#error) return;
+    this.#splitter.skipData(n);
+    this.#dataStats.inPlace += n;
+    this.#deliver({ type: 'data', bytes: landing.view.subarray(0, n) });
+  }
+
+  /** Copies DATA bytes into the target's memory (the receiver then takes them in place). */
+  #place(bytes: Buffer): void {
+    for (let at = 0; at < bytes.length; ) {
+      const landing = this.#target?.reserve(bytes.length - at);
+      if (!landing) {
+        // The file takes no more (it is full: the receiver reports the excess); deliver as they came.
+        this.#target = undefined;
+        if (bytes.buffer === this.#staging?.buffer) this.#stagingLent = true;
+        this.#dataStats.asIs += bytes.length - at;
+        this.#deliver({ type: 'data', bytes: bytes.subarray(at) });
+        return;
+      }
+      const n = bytes.copy(landing.view, 0, at, at + landing.view.length);
+      landing.land(n);
+      at += n;
+      this.#dataStats.copiedIn += n;
+      this.#deliver({ type: 'data', bytes: landing.view.subarray(0, n) });
+    }
   }
 
   #onData(chunk: Buffer): void {

@@ -125,6 +125,21 @@ export class FrameSplitter {
     }
   }
 
+  /**
+   * Bytes of the current DATA frame still to come (0 unless inside a DATA frame's body): a reader
+   * may read up to this many straight into place and report them with {@link skipData}.
+   */
+  get dataLeft(): number {
+    return this.#inData && this.#headFill === 0 ? this.#bodyLeft : 0;
+  }
+
+  /** `n` (≤ {@link dataLeft}) bytes of the current DATA frame arrived outside {@link push}. */
+  skipData(n: number): void {
+    if (n > this.dataLeft) throw new RangeError(`skipData(${n}) with ${this.dataLeft} DATA bytes left`);
+    this.#bodyLeft -= n;
+    if (this.#bodyLeft === 0) this.#endFrame();
+  }
+
   /** The stream ended: throws ERR_SOCKIT_TRUNCATED_FRAME when it stopped inside a frame. */
   end(): void {
     if (this.#bodyLeft > 0) throw truncatedFrame('len32', this.#frames, `${this.#bodyLeft} body byte(s) missing`);
