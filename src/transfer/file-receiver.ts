@@ -36,7 +36,8 @@ function refusal(err: unknown): { code: WireErrorCode; message: string } {
   if (code && !(err instanceof ProtocolError)) return { code, message: (err as Error).message };
   if (err instanceof ProtocolError) throw err;
   const e = err as NodeJS.ErrnoException;
-  if (e?.code === 'ENOSPC') return { code: FileCodes.NO_SPACE, message: 'the receiver ran out of disk space' };
+  if (e?.code === 'ENOSPC' || e?.code === 'EDQUOT') return { code: FileCodes.NO_SPACE, message: `the receiver ran out of disk space (${e.code})` };
+  if (e?.code === 'EFBIG') return { code: FileCodes.FILE_TOO_LARGE, message: 'the receiver cannot store a file this large (EFBIG: a file-size limit or the file system\'s)' };
   if (e?.code === 'EACCES' || e?.code === 'EPERM' || e?.code === 'EROFS') return { code: FileCodes.READ_ONLY, message: `the receiver may not write there (${e.code})` };
   if (e?.code === 'ELOOP') return { code: FileCodes.FORBIDDEN_PATH, message: 'a symbolic link sits where the temporary file goes; refused rather than followed' };
   throw err;
@@ -127,7 +128,16 @@ export async function receiveFiles(ch: FrameChannel, sink: DiskSink, options: Re
         case 'data': {
           if (!current) throw new ProtocolError(FileCodes.BAD_HEADER, 'DATA outside a file');
           if (current.refused) break;
-          await current.file.write(m.bytes);
+          try {
+            await current.file.write(m.bytes);
+          } catch (err) {
+            // The sender's own mistakes end the session; the disk failing one file fails that file:
+            // its remaining DATA is dropped and END is answered with FAIL.
+            if (err instanceof SockitError) throw err;
+            current.refused = refusal(err);
+            ch.setDataTarget(undefined);
+            break;
+          }
           totalBytes += m.bytes.length;
           // DATA arrives in socket-sized slices (FrameSplitter): report about once per block, as before.
           if (current.file.received - current.reportedBytes >= DATA_BLOCK_BYTES || current.file.received === current.file.size) {

@@ -5,7 +5,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { randomFile, runCli, startCliFilesServer, tempDir, treeDigest, listTree } from './transfer-support.js';
+import { randomFile, runCli, startCliFilesServer, startProcess, tempDir, treeDigest, listTree } from './transfer-support.js';
+import { repoRoot } from '../support/repo-root.js';
 
 let work: ReturnType<typeof tempDir>;
 let src: string;
@@ -131,5 +132,28 @@ test('usage errors exit 2', async () => {
     const r = await runCli(args);
     assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
     assert.match(r.stderr, /^sockit: .*\(ERR_SOCKIT_USAGE\)\n/);
+  }
+});
+
+test('the disk failing mid-file (a file-size limit: EFBIG) fails that file in one line; the session and the server go on', async () => {
+  const shared = await serverDir('fsize');
+  const big = path.join(work.dir, 'too-big.bin');
+  await randomFile(big, 40 * 1024 * 1024);
+  // RLIMIT_FSIZE of 16 MiB on the server process: its writes past that fail with EFBIG.
+  const cmd = `ulimit -f 16384 && exec '${process.execPath}' '${path.join(repoRoot(), 'bin', 'sockit.js')}' listen 0 --host 127.0.0.1 --service files --dir '${shared}'`;
+  const server = await startProcess('bash', ['-c', cmd], /listening on tcp 127\.0\.0\.1:(\d+)/);
+  try {
+    const port = String(server.match[1]);
+    const put = await runCli(['put', big, path.join(src, 'note.txt'), '127.0.0.1', port]);
+    assert.equal(put.code, 1);
+    assert.match(put.stderr, /^sockit: too-big\.bin: .*EFBIG.* \(ERR_SOCKIT_FILE_TOO_LARGE\)\n$/);
+    // The file after it in the same session arrived; the failed one never looks complete.
+    const tree = await listTree(shared);
+    assert.ok(tree.includes('note.txt'), tree.join(' '));
+    assert.ok(!tree.includes('too-big.bin'), tree.join(' '));
+    const again = await runCli(['put', path.join(src, 'album', '歌词.txt'), '127.0.0.1', port]);
+    assert.equal(again.code, 0, again.stderr);
+  } finally {
+    await server.stop();
   }
 });
