@@ -18,7 +18,7 @@
  * Usage: npm run bench -- files-transfer
  *   (env: RUNS=5, GIB=1, MEM_GIB=2, SMALL_FILES=10000, PARTS=throughput,memory,small)
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeSync, createReadStream } from 'node:fs';
 import net from 'node:net';
@@ -59,6 +59,12 @@ function makeFile(file: string, bytes: number): void {
   const fd = openSync(file, 'w');
   for (let done = 0; done < bytes; done += block.length) writeSync(fd, block, 0, Math.min(block.length, bytes - done));
   closeSync(fd);
+}
+
+/** sync(1), then a short pause: the kernel's writeback of an earlier run must not land in the next. */
+function settle(): void {
+  spawnSync('sync');
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
 }
 
 function sha256(file: string): Promise<string> {
@@ -208,6 +214,8 @@ async function throughput(work: string): Promise<void> {
     for (const who of order) {
       const dir = path.join(work, `recv-${who}-${round}`);
       mkdirSync(dir);
+      // Every contestant starts with no dirty pages of the previous one still being written back.
+      settle();
       if (who === 'sockit') {
         const server = await startSockitServer(dir);
         const r = await runSockitPut([src], server.port);

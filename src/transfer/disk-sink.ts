@@ -25,7 +25,7 @@ import { MAX_RENAME_ATTEMPTS, numberedName } from './protocol/unique-name.js';
 import { DIRECT_IO_MIN_BYTES, directWritable } from './write-blocks.js';
 import { BlockGatherer, type GatheredBlock } from './block-gatherer.js';
 import type { DataTarget } from './frame-channel.js';
-import { createFileHash, type FileHash } from './file-hash.js';
+import { createFileHash, HASH_THREAD_MIN_BYTES, type FileHash } from './file-hash.js';
 
 /** Options of a {@link DiskSink}. */
 export interface DiskSinkOptions {
@@ -230,7 +230,7 @@ export class DiskSink {
     const claim = claimPart(partPath, this.#activity, resumable ? this.#onSuperseded : undefined);
     let offset = 0;
     // Large files are hashed block by block on the hashing thread (file-hash.ts), the rest here.
-    const hashInBlocks = !inMemory && size >= DIRECT_IO_MIN_BYTES;
+    const hashInBlocks = !inMemory && size >= HASH_THREAD_MIN_BYTES;
     let hash: FileHash | undefined;
     try {
       if (resumable) {

@@ -12,6 +12,12 @@ import { createHash, type Hash } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import { sharedArena } from './write-blocks.js';
 
+/**
+ * Files at least this large are hashed on the hashing thread, by the sender and by the receiver;
+ * smaller ones on the main thread (a thread's round trips cost more than hashing a few MiB).
+ */
+export const HASH_THREAD_MIN_BYTES = 16 * 1024 * 1024;
+
 /** A running SHA-256. */
 export interface FileHash {
   /**

@@ -3,15 +3,18 @@
  * streams each accepted file once its ACCEPT arrives, and matches DONE / FAIL answers
  * asynchronously, so many small files cost no round trip each.
  *
- * Bytes are read with a FileHandle in DATA_BLOCK_BYTES blocks straight into the frame payload,
- * hashed with SHA-256 as they go, and never faster than the socket drains.
+ * Bytes are read with a FileHandle in DATA_BLOCK_BYTES blocks (write-blocks.ts) and sent from
+ * there, hashed with SHA-256 as they go — files of HASH_THREAD_MIN_BYTES or more on the hashing
+ * thread, beside the socket's send — and never faster than the socket drains.
  */
 import { promises as fsp, readFile as readFileCallback } from 'node:fs';
 import { promisify } from 'node:util';
-import { createHash, type Hash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { FileCodes, FileTransferError, ProtocolError } from '../errors.js';
 import { allocDataPayload, DATA_BLOCK_BYTES, wireError, type Message, type MissingItem } from './protocol/messages.js';
 import type { FrameChannel } from './frame-channel.js';
+import { createFileHash, HASH_THREAD_MIN_BYTES, type FileHash } from './file-hash.js';
+import { giveBackBlock, takeBlock } from './write-blocks.js';
 import type { SendEntry } from './local-source.js';
 import type { FileResult, TransferEvent } from './transfer-events.js';
 
@@ -30,14 +33,8 @@ const readSmallFile = promisify(readFileCallback);
 /** Blocks of a large file read ahead of the socket. */
 export const READ_AHEAD_BLOCKS = 4;
 
-// Full-size DATA payloads come back here once the kernel has taken them: a 2 GiB file then costs
-// a handful of 1 MiB buffers instead of 2,048 for the garbage collector to find (flat RSS).
-const blockPool: Buffer[] = [];
-const BLOCK_POOL_MAX = 16;
-
-function recycleBlock(payload: Buffer): void {
-  if (blockPool.length < BLOCK_POOL_MAX) blockPool.push(payload);
-}
+/** Blocks of a large file sent but not yet hashed (on the hashing thread) before reading waits. */
+export const HASH_AHEAD_BLOCKS = 4;
 
 type Answer = Extract<Message, { type: 'accept' } | { type: 'reject' }>;
 
@@ -236,61 +233,103 @@ async function streamFile(
   const fh = await fsp.open(entry.abs, 'r').catch((err: unknown) => {
     throw new FileTransferError(FileCodes.NOT_FOUND, `cannot read ${JSON.stringify(entry.abs)}: ${(err as Error).message}`, { cause: err });
   });
+  const offThread = entry.size >= HASH_THREAD_MIN_BYTES;
+  let hash = createFileHash(offThread);
   try {
-    let hash: Hash = createHash('sha256');
     let start = 0;
     if (accept.offset > 0 && accept.offset <= entry.size) {
       // Resume only after our own bytes hash to what the receiver holds: a changed file starts over.
-      const buf = Buffer.allocUnsafe(DATA_BLOCK_BYTES);
-      let pos = 0;
-      while (pos < accept.offset) {
-        const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, accept.offset - pos), pos);
-        if (bytesRead === 0) break;
-        hash.update(buf.subarray(0, bytesRead));
-        pos += bytesRead;
-        ch.touch();
+      const block = takeBlock();
+      try {
+        let pos = 0;
+        while (pos < accept.offset) {
+          const { bytesRead } = await fh.read(block, 0, Math.min(block.length, accept.offset - pos), pos);
+          if (bytesRead === 0) break;
+          await hash.update(block.subarray(0, bytesRead));
+          pos += bytesRead;
+          ch.touch();
+        }
+        if (pos === accept.offset && (await hash.peek()) === accept.prefixSha256) start = accept.offset;
+      } finally {
+        giveBackBlock(block);
       }
-      if (pos === accept.offset && hash.copy().digest('hex') === accept.prefixSha256) start = accept.offset;
-      else hash = createHash('sha256');
+      if (start === 0) {
+        hash.drop();
+        hash = createFileHash(offThread);
+      }
     }
     onStart(start);
     emit({ type: 'file-start', rel: entry.rel, size: entry.size, offset: start });
     ch.send({ type: 'begin', id, offset: start });
-    // Reads run ahead of the socket (READ_AHEAD_BLOCKS positioned reads in flight), so the disk and
-    // the network work at the same time instead of taking turns.
-    const reads: Array<Promise<{ payload: Buffer; want: number; bytesRead: number }>> = [];
-    let readPos = start;
-    const issueReads = (): void => {
-      while (reads.length < READ_AHEAD_BLOCKS && readPos < entry.size) {
-        const want = Math.min(DATA_BLOCK_BYTES, entry.size - readPos);
-        const pooled = want === DATA_BLOCK_BYTES ? blockPool.pop() : undefined;
-        const payload = pooled ?? allocDataPayload(want);
-        const p = fh.read(payload, 1, want, readPos).then(({ bytesRead }) => ({ payload, want, bytesRead }));
-        p.catch(() => undefined);
-        reads.push(p);
-        readPos += want;
-      }
-    };
-    let pos = start;
-    try {
-      while (pos < entry.size) {
-        issueReads();
-        const { payload, want, bytesRead } = await reads.shift()!;
-        if (bytesRead !== want) {
-          throw new FileTransferError(FileCodes.SHORT_TRANSFER, `${JSON.stringify(entry.abs)} shrank while it was being sent (${pos + bytesRead} of ${entry.size} bytes)`);
-        }
-        hash.update(payload.subarray(1));
-        pos += bytesRead;
-        const more = ch.sendPayload(payload, want === DATA_BLOCK_BYTES ? () => recycleBlock(payload) : undefined);
-        onBytes(bytesRead, pos);
-        if (!more) await ch.drained();
-      }
-    } finally {
-      // Never close the handle under a read still in flight.
-      await Promise.allSettled(reads);
-    }
-    ch.send({ type: 'end', id, sha256: hash.digest('hex') });
+    await streamBlocks(ch, fh, entry, start, hash, onBytes);
+    ch.send({ type: 'end', id, sha256: await hash.digest() });
+  } catch (err) {
+    hash.drop();
+    throw err;
   } finally {
     await fh.close();
+  }
+}
+
+/**
+ * Streams [start, size) of an open file as DATA frames of one block each. Reads run ahead of the
+ * socket (READ_AHEAD_BLOCKS positioned reads in flight) so the disk and the network work at the
+ * same time; each block is hashed (on the hashing thread for large files, while the socket sends
+ * it) and goes back to the pool once both are done. Waits while the kernel has not taken the
+ * channel's high-water mark yet, or HASH_AHEAD_BLOCKS blocks still wait for the hashing thread.
+ */
+async function streamBlocks(ch: FrameChannel, fh: fsp.FileHandle, entry: SendEntry, start: number, hash: FileHash, onBytes: (n: number, fileBytes: number) => void): Promise<void> {
+  const reads: Array<Promise<{ block: Buffer; want: number; bytesRead: number }>> = [];
+  const hashing: Array<Promise<void>> = [];
+  let readPos = start;
+  const issueReads = (): void => {
+    while (reads.length < READ_AHEAD_BLOCKS && readPos < entry.size) {
+      const want = Math.min(DATA_BLOCK_BYTES, entry.size - readPos);
+      const block = takeBlock();
+      const p = fh.read(block, 0, want, readPos).then(
+        ({ bytesRead }) => ({ block, want, bytesRead }),
+        (err: unknown) => {
+          giveBackBlock(block);
+          throw err;
+        },
+      );
+      p.catch(() => undefined);
+      reads.push(p);
+      readPos += want;
+    }
+  };
+  let pos = start;
+  try {
+    while (pos < entry.size) {
+      issueReads();
+      const { block, want, bytesRead } = await reads.shift()!;
+      if (bytesRead !== want) {
+        giveBackBlock(block);
+        throw new FileTransferError(FileCodes.SHORT_TRANSFER, `${JSON.stringify(entry.abs)} shrank while it was being sent (${pos + bytesRead} of ${entry.size} bytes)`);
+      }
+      const bytes = block.subarray(0, want);
+      const hashed = hash.update(bytes);
+      let flushed!: () => void;
+      const sent = new Promise<void>((resolve) => (flushed = resolve));
+      // The block is reused once the kernel took it and the hash read it (if the hash failed, it is
+      // left to the garbage collector).
+      void Promise.all([hashed, sent]).then(
+        () => giveBackBlock(block),
+        () => undefined,
+      );
+      pos += bytesRead;
+      const more = ch.sendData(bytes, flushed);
+      onBytes(bytesRead, pos);
+      if (hashed) {
+        hashing.push(hashed);
+        if (hashing.length > HASH_AHEAD_BLOCKS) await hashing.shift();
+      }
+      if (!more) await ch.drained();
+    }
+    await Promise.all(hashing);
+  } finally {
+    // Never close the handle under a read still in flight.
+    const left = await Promise.allSettled(reads);
+    for (const r of left) if (r.status === 'fulfilled') giveBackBlock(r.value.block);
   }
 }

@@ -22,7 +22,7 @@ import { getFraming } from '../framing/index.js';
 import type { StreamSocket } from '../io/stream-transport.js';
 import { fromNodeError } from '../io/node-errors.js';
 import { ConnectionError, FileCodes, NetCodes, SockitError, TimeoutError } from '../errors.js';
-import { decodeMessage, encodeMessage, MAX_FRAME_BYTES, type ControlMessage, type Message, type WireErrorCode } from './protocol/messages.js';
+import { decodeMessage, encodeMessage, MAX_FRAME_BYTES, MessageType, type ControlMessage, type Message, type WireErrorCode } from './protocol/messages.js';
 import { FrameSplitter, type FrameSplitterSink } from './protocol/frame-splitter.js';
 import { readInto } from '../io/read-into.js';
 
@@ -250,6 +250,17 @@ export class FrameChannel {
       onFlushed?.();
     });
     return this.#unflushedBytes < SEND_HIGH_WATER_BYTES;
+  }
+
+  /**
+   * Sends one DATA frame carrying `bytes` without copying them: the length and type byte go in a
+   * separate 5-byte write, corked with them. `onFlushed` as for {@link sendPayload}.
+   */
+  sendData(bytes: Uint8Array, onFlushed?: () => void): boolean {
+    const head = Buffer.allocUnsafe(5);
+    head.writeUInt32BE(bytes.length + 1, 0);
+    head[4] = MessageType.DATA;
+    return this.#sendFrame(head, bytes, onFlushed);
   }
 
   #flushed(bytes: number): void {

@@ -1,6 +1,7 @@
 /**
- * The 1 MiB blocks a receiver gathers a large file's bytes in before writing them, and the rule for
- * writing a block with O_DIRECT.
+ * The 1 MiB blocks a receiver gathers a large file's bytes in before writing them (and a sender
+ * reads a file into before sending them), and the rule for writing a block with O_DIRECT. The
+ * blocks are shared memory, so the hashing thread (file-hash.ts) reads them in place.
  *
  * Why direct I/O: a receiver's buffered write copies every byte into freshly allocated page-cache
  * pages, and on this kind of VM that copy measured 0.25 s to 2.5 s of kernel CPU per GiB depending on
@@ -22,8 +23,12 @@ export const DIRECT_IO_MIN_BYTES = 16 * 1024 * 1024;
 /** Alignment of memory, position and length for O_DIRECT. */
 export const DIRECT_IO_ALIGN = 4096;
 
-/** Blocks in the aligned arena (shared by every transfer in the process); more come from the heap. */
-const ARENA_BLOCKS = 16;
+/**
+ * Blocks in the aligned arena (shared by every transfer in the process); more come from the heap.
+ * A large file's receiver holds up to ~12 (4 MiB being written, 4 MiB queued, one being filled), its
+ * sender up to ~17 (4 reads ahead, 8 MiB in the socket, 4 waiting for the hashing thread).
+ */
+const ARENA_BLOCKS = 32;
 /** Heap blocks kept for reuse once the arena is exhausted. */
 const SPARE_MAX = 16;
 const WASM_PAGE_BYTES = 65_536;

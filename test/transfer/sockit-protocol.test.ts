@@ -214,18 +214,24 @@ test('an upload cut off halfway resumes from the .part and ends hash-equal', asy
   });
 });
 
-test('a .part whose bytes differ from the source is not trusted: the upload starts over', async () => {
-  await withServer({}, async ({ port, srv, src }) => {
-    const file = await randomFile(path.join(src, 'big.bin'), 3 * 1024 * 1024);
-    await randomFile(path.join(srv, 'big.bin.part'), 2 * 1024 * 1024);
-    await fsp.writeFile(path.join(srv, 'big.bin.part.meta'), JSON.stringify({ version: 1, path: 'big.bin', size: 3 * 1024 * 1024 }));
-    const summary = await putFiles({ host: HOST, port, paths: [file] });
-    assert.equal(summary.results[0]!.resumedFrom, 0);
-    assert.equal(summary.bytesSent, 3 * 1024 * 1024);
-    assert.equal(sha256File(path.join(srv, 'big.bin')), sha256File(file));
-    assert.deepEqual(await listTree(srv), ['big.bin']);
+// 3 MiB is hashed on the main thread at both ends, 20 MiB on the hashing threads.
+for (const [size, partSize] of [
+  [3 * 1024 * 1024, 2 * 1024 * 1024],
+  [20 * 1024 * 1024 + 12_345, 5 * 1024 * 1024 + 7],
+] as const) {
+  test(`a .part whose bytes differ from the source is not trusted: the upload starts over (${size} bytes)`, async () => {
+    await withServer({}, async ({ port, srv, src }) => {
+      const file = await randomFile(path.join(src, 'big.bin'), size);
+      await randomFile(path.join(srv, 'big.bin.part'), partSize);
+      await fsp.writeFile(path.join(srv, 'big.bin.part.meta'), JSON.stringify({ version: 1, path: 'big.bin', size }));
+      const summary = await putFiles({ host: HOST, port, paths: [file] });
+      assert.equal(summary.results[0]!.resumedFrom, 0);
+      assert.equal(summary.bytesSent, size);
+      assert.equal(sha256File(path.join(srv, 'big.bin')), sha256File(file));
+      assert.deepEqual(await listTree(srv), ['big.bin']);
+    });
   });
-});
+}
 
 test('an interrupted download resumes from the .part in --out', async () => {
   await withServer({}, async ({ port, srv, out }) => {
