@@ -9,6 +9,7 @@ import { parseByteSize } from '../core/byte-size.js';
 import type { StreamSocket } from '../io/stream-transport.js';
 import { serveFilesConnection, type FilesProtocol } from '../transfer/files-server.js';
 import { SafeRoot } from '../transfer/safe-fs.js';
+import { startHashThread } from '../transfer/file-hash.js';
 import type { CommonServiceOptions, Service, ServiceDefinition } from './types.js';
 
 /** The files service's own options, as parsed from the command line. */
@@ -51,6 +52,8 @@ export const filesService: ServiceDefinition<FilesServiceExtra> = {
     if (protocol !== 'sockit' && protocol !== 'classic') throw new UsageError(`unknown --protocol ${JSON.stringify(protocol)}: expected sockit or classic`);
     const dir = extra.dir ?? '.';
     await SafeRoot.open(dir);
+    // Ready before the first large upload arrives (it would wait ~40 ms for a thread started then).
+    if (protocol === 'sockit') startHashThread();
     const serverOptions = {
       dir,
       protocol: protocol as FilesProtocol,

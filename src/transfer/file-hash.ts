@@ -145,6 +145,20 @@ class ThreadHash implements FileHash {
   }
 }
 
+/**
+ * Starts the hashing thread now if it is not running: a new thread takes ~40 ms to hash its first
+ * block, which would otherwise stall the first large file. Idempotent; without worker threads it
+ * does nothing (hashing then happens on the main thread).
+ */
+export function startHashThread(): void {
+  if (process.env['SOCKIT_HASH_THREAD'] === 'off') return;
+  try {
+    thread ??= new HashThread();
+  } catch {
+    // No worker threads here.
+  }
+}
+
 /** A new SHA-256: on the hashing thread when `offThread` (and a thread can be had), else here. */
 export function createFileHash(offThread: boolean): FileHash {
   if (offThread && process.env['SOCKIT_HASH_THREAD'] !== 'off') {

@@ -15,6 +15,7 @@ import { SafeRoot } from './safe-fs.js';
 import { sendFiles } from './file-sender.js';
 import { receiveFiles } from './file-receiver.js';
 import { collectLocal } from './local-source.js';
+import { HASH_THREAD_MIN_BYTES, startHashThread } from './file-hash.js';
 import { summarize, type TransferEvent, type TransferSummary } from './transfer-events.js';
 
 /** Where to connect, and how. */
@@ -62,6 +63,8 @@ async function session<T>(options: FilesClientOptions, body: (ch: FrameChannel) 
 export async function putFiles(options: FilesClientOptions & { paths: readonly string[]; toDir?: string }): Promise<TransferSummary> {
   safeDirSegments(options.toDir ?? '');
   const entries = await collectLocal(options.paths);
+  // The hashing thread starts while we connect, not when the first large file is under way.
+  if (entries.some((e) => e.size >= HASH_THREAD_MIN_BYTES)) startHashThread();
   return session(options, async (ch) => {
     ch.send({ type: 'put', dir: options.toDir ?? '' });
     const { results, bytesSent } = await sendFiles(ch, entries, { onEvent: options.onEvent });
