@@ -147,7 +147,10 @@ async function startSockitServer(dir: string): Promise<SockitServer> {
     port,
     stop: async () => {
       child.kill('SIGTERM');
-      await exited(child);
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      const code = await exited(child);
+      clearTimeout(timer);
+      if (code !== 0) throw new Error(`sockit listen did not exit cleanly on SIGTERM (exit ${code})`);
     },
   };
 }

@@ -66,10 +66,12 @@ class HashThread {
   constructor() {
     this.#arena = sharedArena();
     this.#worker = new Worker(new URL('./hash-worker.js', import.meta.url), { workerData: { arena: this.#arena } });
-    this.#worker.unref();
     this.#worker.on('message', (r: Reply) => this.#settle(r));
     this.#worker.on('error', (err) => this.#fail(err));
     this.#worker.on('exit', (code) => this.#fail(new Error(`the hashing thread exited (code ${code})`)));
+    // After the listeners: adding a 'message' listener references the worker's port again, and a
+    // thread started ahead of use (startHashThread) must not keep an idle process alive.
+    this.#worker.unref();
   }
 
   start(): number {

@@ -133,10 +133,17 @@ export async function startProcess(file: string, args: string[], ready: RegExp, 
     match,
     output: () => text,
     stop: async () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      // A server must go promptly on SIGTERM: one that needs SIGKILL fails the test.
+      let killed = false;
+      const timer = setTimeout(() => {
+        killed = true;
+        child.kill('SIGKILL');
+      }, 5000);
       await exited;
       clearTimeout(timer);
+      if (killed) throw new Error(`${path.basename(file)} ${args.slice(0, 3).join(' ')} did not exit within 5 s of SIGTERM; output: ${text}`);
     },
   };
 }
