@@ -25,7 +25,7 @@ import { MAX_RENAME_ATTEMPTS, numberedName } from './protocol/unique-name.js';
 import { DIRECT_IO_MIN_BYTES, directWritable } from './write-blocks.js';
 import { BlockGatherer, type GatheredBlock } from './block-gatherer.js';
 import type { DataTarget } from './frame-channel.js';
-import { createFileHash, HASH_THREAD_MIN_BYTES, type FileHash } from './file-hash.js';
+import { createFileHash, hashFilePrefix, HASH_THREAD_MIN_BYTES, type FileHash } from './file-hash.js';
 
 /** Options of a {@link DiskSink}. */
 export interface DiskSinkOptions {
@@ -161,11 +161,10 @@ function placePart(init: IncomingFileInit): string {
   throw new FileTransferError(FileCodes.FILE_EXISTS, `${JSON.stringify(name)} and ${MAX_RENAME_ATTEMPTS} numbered alternatives already exist`);
 }
 
-const READ_BLOCK_BYTES = 1024 * 1024;
-// Large files are copied from the socket's chunks into reused 1 MiB blocks (write-blocks.ts) and
-// written from them, with O_DIRECT where possible: the chunks are then free at once instead of
-// pinned until their write completes, and the kernel's copy into the page cache (half of the
-// receiver's CPU in perf, 1 GiB upload) is skipped.
+// Large files are gathered in reused 1 MiB blocks (write-blocks.ts, block-gatherer.ts) — read
+// straight into them from kernel TCP, copied in otherwise — and written from them, with O_DIRECT
+// where possible, which skips the kernel's copy into the page cache (half of the receiver's CPU in
+// perf, 1 GiB upload).
 // Disk writes that may trail behind the network (and the hash) before the receiver waits.
 const MAX_WRITE_BEHIND_BYTES = 4 * 1024 * 1024;
 
@@ -307,16 +306,8 @@ export class DiskSink {
       if (!st.isFile() || st.size === 0 || st.size > size) return undefined;
       fh = await fsp.open(partPath, fsc.O_RDONLY | fsc.O_NOFOLLOW);
       hash = createFileHash(offThread);
-      const buf = Buffer.allocUnsafe(READ_BLOCK_BYTES);
-      let pos = 0;
-      while (pos < st.size) {
-        const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, st.size - pos), pos);
-        if (bytesRead === 0) break;
-        await hash.update(buf.subarray(0, bytesRead));
-        pos += bytesRead;
-        this.#onBusy();
-      }
-      return { offset: pos, hash };
+      const offset = await hashFilePrefix(fh, hash, st.size, () => this.#onBusy());
+      return { offset, hash };
     } catch {
       hash?.drop();
       return undefined;

@@ -10,7 +10,8 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
-import { sharedArena } from './write-blocks.js';
+import type { FileHandle } from 'node:fs/promises';
+import { giveBackBlock, sharedArena, takeBlock } from './write-blocks.js';
 
 /**
  * Files at least this large are hashed on the hashing thread, by the sender and by the receiver;
@@ -144,6 +145,28 @@ class ThreadHash implements FileHash {
   }
   drop(): void {
     this.#thread.drop(this.#id);
+  }
+}
+
+/**
+ * Adds the first `bytes` bytes of an open file to `hash` (a resume's prefix), block by block through
+ * the shared arena, calling `onBlock` after each (so a long local step does not look like a stall).
+ * Resolves with the bytes hashed: fewer when the file is shorter.
+ */
+export async function hashFilePrefix(fh: FileHandle, hash: FileHash, bytes: number, onBlock: () => void): Promise<number> {
+  const block = takeBlock();
+  try {
+    let pos = 0;
+    while (pos < bytes) {
+      const { bytesRead } = await fh.read(block, 0, Math.min(block.length, bytes - pos), pos);
+      if (bytesRead === 0) break;
+      await hash.update(block.subarray(0, bytesRead));
+      pos += bytesRead;
+      onBlock();
+    }
+    return pos;
+  } finally {
+    giveBackBlock(block);
   }
 }
 

@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import { FileCodes, FileTransferError, ProtocolError } from '../errors.js';
 import { allocDataPayload, DATA_BLOCK_BYTES, wireError, type Message, type MissingItem } from './protocol/messages.js';
 import type { FrameChannel } from './frame-channel.js';
-import { createFileHash, HASH_THREAD_MIN_BYTES, type FileHash } from './file-hash.js';
+import { createFileHash, hashFilePrefix, HASH_THREAD_MIN_BYTES, type FileHash } from './file-hash.js';
 import { giveBackBlock, takeBlock } from './write-blocks.js';
 import type { SendEntry } from './local-source.js';
 import type { FileResult, TransferEvent } from './transfer-events.js';
@@ -239,20 +239,8 @@ async function streamFile(
     let start = 0;
     if (accept.offset > 0 && accept.offset <= entry.size) {
       // Resume only after our own bytes hash to what the receiver holds: a changed file starts over.
-      const block = takeBlock();
-      try {
-        let pos = 0;
-        while (pos < accept.offset) {
-          const { bytesRead } = await fh.read(block, 0, Math.min(block.length, accept.offset - pos), pos);
-          if (bytesRead === 0) break;
-          await hash.update(block.subarray(0, bytesRead));
-          pos += bytesRead;
-          ch.touch();
-        }
-        if (pos === accept.offset && (await hash.peek()) === accept.prefixSha256) start = accept.offset;
-      } finally {
-        giveBackBlock(block);
-      }
+      const hashed = await hashFilePrefix(fh, hash, accept.offset, () => ch.touch());
+      if (hashed === accept.offset && (await hash.peek()) === accept.prefixSha256) start = accept.offset;
       if (start === 0) {
         hash.drop();
         hash = createFileHash(offThread);
