@@ -222,7 +222,8 @@ export class FrameChannel {
 
   /**
    * Sends one frame whose payload (type byte first) is `payload`, without copying it.
-   * `onFlushed` runs once the kernel has taken it (the buffer may then be reused).
+   * `onFlushed` runs once the kernel has taken it, or soon when the connection is already gone
+   * (either way the buffer may then be reused).
    */
   sendPayload(payload: Buffer, onFlushed?: () => void): boolean {
     const [header, body] = len32.encode(payload);
@@ -231,7 +232,11 @@ export class FrameChannel {
 
   #sendFrame(header: Uint8Array, body: Uint8Array, onFlushed?: () => void): boolean {
     const socket = this.socket;
-    if (socket.destroyed || socket.writableEnded) return false;
+    if (socket.destroyed || socket.writableEnded) {
+      // Nothing will hold the bytes: the caller may have its buffer back (a pooled block).
+      if (onFlushed) queueMicrotask(onFlushed);
+      return false;
+    }
     if (!this.#corked) {
       // Everything written in this tick leaves in one writev: 10,000 small files are 40,000 small
       // messages, and one write() per message would cost more than the files themselves.

@@ -249,3 +249,18 @@ test('BlockGatherer: a block lent to a read that has not landed goes back to the
   assert.ok(again.buffer === lentBlock.buffer && again.byteOffset === lentBlock.byteOffset, 'the landed block is back in the pool');
   giveBackBlock(again);
 });
+
+test('a DATA frame sent on a closed connection gives its block back at once', async () => {
+  const [accepted, client, close] = await tcpPair();
+  try {
+    const ch = new FrameChannel(client, { idleTimeoutMs: 0 });
+    client.destroy();
+    let back = false;
+    assert.equal(ch.sendData(Buffer.alloc(10), () => (back = true)), false);
+    await Promise.resolve();
+    assert.equal(back, true);
+  } finally {
+    accepted.destroy();
+    close();
+  }
+});
