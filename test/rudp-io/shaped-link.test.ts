@@ -40,7 +40,9 @@ describe('on a rate-limited link (tbf 50 Mbit/s in a network namespace)', { skip
     test(`${io} port: a full send buffer stops the sender, writability resumes it, nothing is lost`, () => {
       const r = inNamespace(['ports', io]);
       assert.equal(r['received'], r['total'], JSON.stringify(r));
-      assert.equal(r['inOrder'], true);
+      assert.equal(r['exactlyOnce'], true, JSON.stringify(r));
+      // A port that reordered its own queue would swap whole runs; the kernel swaps a handful.
+      assert.ok((r['outOfOrder'] as number) <= 10, `the port reordered datagrams: ${JSON.stringify(r)}`);
       assert.ok((r['refused'] as number) > 0, `the sender was never stopped: ${JSON.stringify(r)}`);
       assert.ok((r['writable'] as number) > 0, `no writable event: ${JSON.stringify(r)}`);
     });

@@ -56,8 +56,12 @@ async function ports(): Promise<void> {
   const timeout = setTimeout(done, 20_000);
   await finished;
   clearTimeout(timeout);
-  const inOrder = got.every((v, i) => v === i);
-  console.log(JSON.stringify({ received: got.length, total: TOTAL, inOrder, refused, writable }));
+  // UDP promises no order, and loopback can reorder: with two CPUs, datagrams the qdisc releases
+  // on one CPU and then another wait in two per-CPU backlogs (seen once under CI's load). The port
+  // must send each datagram once and in the order given; the kernel may still swap a few.
+  const exactlyOnce = new Set(got).size === TOTAL && got.every((v) => v >= 0 && v < TOTAL);
+  const outOfOrder = got.filter((v, i) => i > 0 && v < got[i - 1]!).length;
+  console.log(JSON.stringify({ received: got.length, total: TOTAL, exactlyOnce, outOfOrder, refused, writable }));
   tx.close();
   rx.close();
 }
