@@ -228,12 +228,12 @@ export class DiskSink {
     this.#activity.last = performance.now();
     const claim = claimPart(partPath, this.#activity, resumable ? this.#onSuperseded : undefined);
     let offset = 0;
-    // Large files are hashed block by block on the hashing thread (file-hash.ts), the rest here.
-    const hashInBlocks = !inMemory && size >= HASH_THREAD_MIN_BYTES;
+    // Large files are hashed on the hashing thread (file-hash.ts), the rest here.
+    const hashOffThread = size >= HASH_THREAD_MIN_BYTES;
     let hash: FileHash | undefined;
     try {
       if (resumable) {
-        const found = await this.#resumePoint(partPath, rel, size, hashInBlocks);
+        const found = await this.#resumePoint(partPath, rel, size, hashOffThread);
         if (found) {
           offset = found.offset;
           hash = found.hash;
@@ -245,7 +245,7 @@ export class DiskSink {
       releasePart(partPath, claim);
       throw err;
     }
-    hash ??= createFileHash(hashInBlocks);
+    hash ??= createFileHash(hashOffThread);
     reservedBytes += size - offset;
     const prefixSha256 = offset > 0 ? await hash.peek() : '';
     return new IncomingFile({
@@ -260,7 +260,7 @@ export class DiskSink {
       offset,
       prefixSha256,
       hash,
-      hashInBlocks,
+      hashOffThread,
       overwrite: this.#overwrite,
       reserved: size - offset,
       claim,
@@ -355,13 +355,30 @@ interface IncomingFileInit {
   offset: number;
   prefixSha256: string;
   hash: FileHash;
-  /** Hash the file block by block as it goes to the disk (large files) rather than chunk by chunk. */
-  hashInBlocks: boolean;
+  /** Hash on the hashing thread (large files). */
+  hashOffThread: boolean;
   overwrite: boolean;
   reserved: number;
   claim: PartClaim;
   /** Try O_DIRECT for this file's aligned blocks. */
   directIo: boolean;
+}
+
+/**
+ * Waits for a block's write and hash, then gives the block back (only once the hashing thread has
+ * read it too, whatever happened). Resolves with the first failure, never rejects.
+ */
+async function settleBlock(b: GatheredBlock, writing: Promise<unknown>, hashed: Promise<void> | undefined): Promise<unknown> {
+  try {
+    await writing;
+    await hashed; // a hashing failure fails the file like a write failure
+    return undefined;
+  } catch (err) {
+    return err ?? new Error('block write failed');
+  } finally {
+    await hashed?.catch(() => undefined);
+    b.release();
+  }
 }
 
 /** One file being received: begin → write* → finish, or abandon. */
@@ -383,7 +400,7 @@ export class IncomingFile {
   /** The same part opened with O_DIRECT, for aligned blocks (undefined: everything buffered). */
   #directFh: fsp.FileHandle | undefined;
   /** Block writes (and their hashing) in progress, oldest first. */
-  readonly #writes: Array<{ bytes: number; done: Promise<void> }> = [];
+  readonly #writes: Array<Promise<void>> = [];
   #writingBytes = 0;
   /** The first block write or hash that failed: the file fails with it. */
   #writeFailure: unknown;
@@ -432,7 +449,7 @@ export class IncomingFile {
     }
     if (offset === 0 && this.offset > 0) {
       this.#hash.drop();
-      this.#hash = createFileHash(init.hashInBlocks);
+      this.#hash = createFileHash(init.hashOffThread);
     }
     this.#received = offset;
     this.#startedAt = offset;
@@ -461,16 +478,16 @@ export class IncomingFile {
     if (this.#received + bytes.length > this.size) {
       throw new LimitExceededError(FileCodes.BAD_HEADER, `the sender sent more than the ${this.size} bytes it declared for ${JSON.stringify(this.rel)}`, this.size, this.#received + bytes.length);
     }
-    if (!this.#init.hashInBlocks) this.#hash.update(bytes);
     this.#received += bytes.length;
     this.#init.claim.activity.last = performance.now();
     if (this.#init.inMemory) {
+      this.#hash.update(bytes);
       this.#chunks.push(bytes);
       this.#chunkBytes += bytes.length;
       return;
     }
     this.#gather!.append(bytes, this.#toDisk);
-    while (this.#writingBytes > MAX_WRITE_BEHIND_BYTES) await this.#writes[0]!.done;
+    while (this.#writingBytes > MAX_WRITE_BEHIND_BYTES) await this.#writes[0];
     if (this.#writeFailure !== undefined) throw this.#writeFailure;
   }
 
@@ -489,33 +506,22 @@ export class IncomingFile {
    * thread. The block is reused once both are done.
    */
   readonly #toDisk = (b: GatheredBlock): void => {
-    const bytes = b.bytes.length;
     const direct = this.#directFh && directWritable(b.bytes, b.position) ? this.#directFh : undefined;
-    const writing = (direct ?? this.#fh!).write(b.bytes, 0, bytes, b.position);
-    const hashed = this.#init.hashInBlocks ? this.#hash.update(b.bytes) : undefined;
-    const entry = { bytes, done: Promise.resolve() };
-    entry.done = (async () => {
-      try {
-        await writing;
-        await hashed; // a hashing failure fails the file like a write failure
-      } catch (err) {
-        // Reported by the next write or by finish; never as an unhandled rejection.
-        this.#writeFailure ??= err;
-      } finally {
-        // The block goes back only once the hashing thread has read it too, whatever happened.
-        await hashed?.catch(() => undefined);
-        b.release();
-        this.#writingBytes -= bytes;
-        this.#writes.splice(this.#writes.indexOf(entry), 1);
-      }
-    })();
-    this.#writes.push(entry);
-    this.#writingBytes += bytes;
+    const writing = (direct ?? this.#fh!).write(b.bytes, 0, b.bytes.length, b.position);
+    // Blocks are handed on in file order, so the hash sees the bytes in order.
+    const hashed = this.#hash.update(b.bytes);
+    const done = settleBlock(b, writing, hashed).then((err) => {
+      if (err !== undefined) this.#writeFailure ??= err; // reported by the next write or by finish
+      this.#writingBytes -= b.bytes.length;
+      this.#writes.splice(this.#writes.indexOf(done), 1);
+    });
+    this.#writes.push(done);
+    this.#writingBytes += b.bytes.length;
   };
 
   async #flush(): Promise<void> {
     this.#gather?.drain(this.#toDisk);
-    await Promise.all(this.#writes.map((w) => w.done));
+    await Promise.all(this.#writes);
     if (this.#writeFailure !== undefined) throw this.#writeFailure;
   }
 
@@ -528,10 +534,7 @@ export class IncomingFile {
     if (!this.#begun) await this.begin(0);
     try {
       await this.#flush();
-      await this.#directFh?.close();
-      this.#directFh = undefined;
-      await this.#fh?.close();
-      this.#fh = undefined;
+      await this.#closeFiles();
       if (this.#received !== this.size) {
         throw new FileTransferError(FileCodes.SHORT_TRANSFER, `${JSON.stringify(this.rel)}: ${this.#received} of ${this.size} bytes arrived`);
       }
@@ -564,21 +567,24 @@ export class IncomingFile {
     const init = this.#init;
     try {
       await this.#flush().catch(() => undefined);
-      await this.#directFh?.close().catch(() => undefined);
-      this.#directFh = undefined;
-      await this.#fh?.close().catch(() => undefined);
-      this.#fh = undefined;
+      await this.#closeFiles().catch(() => undefined);
       if (!(init.resumable && this.#received > 0)) await this.#discard();
     } finally {
       this.#release();
     }
   }
 
-  async #discard(): Promise<void> {
-    await this.#directFh?.close().catch(() => undefined);
+  /** Closes the part's handles (both, even when one fails; then rejects with the first failure). */
+  async #closeFiles(): Promise<void> {
+    const handles = [this.#directFh, this.#fh];
     this.#directFh = undefined;
-    await this.#fh?.close().catch(() => undefined);
     this.#fh = undefined;
+    const failed = (await Promise.allSettled(handles.map((h) => h?.close()))).find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+
+  async #discard(): Promise<void> {
+    await this.#closeFiles().catch(() => undefined);
     await fsp.rm(this.#init.partPath, { force: true });
     if (this.#init.resumable) await fsp.rm(metaPathOf(this.#init.partPath), { force: true });
   }

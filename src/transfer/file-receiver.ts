@@ -150,7 +150,6 @@ export async function receiveFiles(ch: FrameChannel, sink: DiskSink, options: Re
           if (!current || current.id !== m.id) throw new ProtocolError(FileCodes.BAD_HEADER, `END for file ${m.id}, which is not being sent`);
           const { file, refused } = current;
           current = undefined;
-          ch.setDataTarget(undefined);
           prepared.delete(m.id);
           if (refused) {
             await file.abandon();

@@ -11,7 +11,7 @@ import { promises as fsp, readFile as readFileCallback } from 'node:fs';
 import { promisify } from 'node:util';
 import { createHash } from 'node:crypto';
 import { FileCodes, FileTransferError, ProtocolError } from '../errors.js';
-import { allocDataPayload, DATA_BLOCK_BYTES, wireError, type Message, type MissingItem } from './protocol/messages.js';
+import { DATA_BLOCK_BYTES, wireError, type Message, type MissingItem } from './protocol/messages.js';
 import type { FrameChannel } from './frame-channel.js';
 import { createFileHash, hashFilePrefix, HASH_THREAD_MIN_BYTES, type FileHash } from './file-hash.js';
 import { giveBackBlock, takeBlock } from './write-blocks.js';
@@ -221,9 +221,7 @@ async function streamFile(
     emit({ type: 'file-start', rel: entry.rel, size: entry.size, offset: 0 });
     ch.send({ type: 'begin', id, offset: 0 });
     if (bytes.length > 0) {
-      const payload = allocDataPayload(bytes.length);
-      bytes.copy(payload, 1);
-      const more = ch.sendPayload(payload);
+      const more = ch.sendData(bytes);
       onBytes(bytes.length, bytes.length);
       if (!more) await ch.drained();
     }

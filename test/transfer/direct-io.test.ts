@@ -35,16 +35,23 @@ async function feed(write: (b: Buffer) => Promise<void>, data: Buffer, from: num
   }
 }
 
-test('a 20 MiB file arrives exact through O_DIRECT blocks and a buffered tail', async () => {
-  const data = randomBytes(20 * 1024 * 1024 + 12_345);
-  const sink = new DiskSink({ root: await SafeRoot.open(dir), resumable: true });
-  const file = await sink.prepare('whole.bin', data.length);
+/**
+ * Receives `data` as `name` in one go and checks the file on disk; `expectDirect` is whether its
+ * aligned blocks must have gone with O_DIRECT. Resolves with the saved name.
+ */
+async function receiveWhole(name: string, data: Buffer, expectDirect: boolean, options: { directIo?: boolean } = {}): Promise<string> {
+  const sink = new DiskSink({ root: await SafeRoot.open(dir), resumable: true, ...options });
+  const file = await sink.prepare(name, data.length);
   await file.begin(0);
-  assert.equal(file.directIo, directSupported);
+  assert.equal(file.directIo, expectDirect);
   await feed((b) => file.write(b), data, 0, data.length);
   const done = await file.finish(sha256(data));
-  assert.equal(done.savedAs, 'whole.bin');
-  assert.equal(sha256(readFileSync(path.join(dir, 'whole.bin'))), sha256(data));
+  assert.equal(sha256(readFileSync(path.join(dir, done.savedAs))), sha256(data));
+  return done.savedAs;
+}
+
+test('a 20 MiB file arrives exact through O_DIRECT blocks and a buffered tail', async () => {
+  assert.equal(await receiveWhole('whole.bin', randomBytes(20 * 1024 * 1024 + 12_345), directSupported), 'whole.bin');
 });
 
 test('interrupted at an unaligned byte and resumed: the head up to the next block goes buffered, the file is exact', async () => {
@@ -69,23 +76,9 @@ test('interrupted at an unaligned byte and resumed: the head up to the next bloc
 });
 
 test('directIo: false writes everything through the page cache, same bytes', async () => {
-  const data = randomBytes(17 * 1024 * 1024 + 5);
-  const sink = new DiskSink({ root: await SafeRoot.open(dir), resumable: true, directIo: false });
-  const file = await sink.prepare('buffered.bin', data.length);
-  await file.begin(0);
-  assert.equal(file.directIo, false);
-  await feed((b) => file.write(b), data, 0, data.length);
-  await file.finish(sha256(data));
-  assert.equal(sha256(readFileSync(path.join(dir, 'buffered.bin'))), sha256(data));
+  assert.equal(await receiveWhole('buffered.bin', randomBytes(17 * 1024 * 1024 + 5), false, { directIo: false }), 'buffered.bin');
 });
 
 test('small files never use O_DIRECT', async () => {
-  const data = randomBytes(3 * 1024 * 1024);
-  const sink = new DiskSink({ root: await SafeRoot.open(dir), resumable: true });
-  const file = await sink.prepare('small.bin', data.length);
-  await file.begin(0);
-  assert.equal(file.directIo, false);
-  await feed((b) => file.write(b), data, 0, data.length);
-  await file.finish(sha256(data));
-  assert.equal(sha256(readFileSync(path.join(dir, 'small.bin'))), sha256(data));
+  assert.equal(await receiveWhole('small.bin', randomBytes(3 * 1024 * 1024), false), 'small.bin');
 });

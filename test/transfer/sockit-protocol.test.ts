@@ -10,7 +10,6 @@ import { createHash } from 'node:crypto';
 import { startFilesServer, type FilesServerOptions } from '../../src/transfer/files-server.js';
 import { getFiles, listFiles, putFiles } from '../../src/transfer/files-client.js';
 import { FrameChannel } from '../../src/transfer/frame-channel.js';
-import { allocDataPayload } from '../../src/transfer/protocol/messages.js';
 import { tcpTransport } from '../../src/io/tcp-transport.js';
 import { isSockitError } from '../../src/errors.js';
 import { listTree, randomFile, sha256File, tempDir, treeDigest } from './transfer-support.js';
@@ -195,11 +194,7 @@ test('an upload cut off halfway resumes from the .part and ends hash-equal', asy
     assert.equal((await ch.next())?.type, 'accept');
     ch.send({ type: 'begin', id: 0, offset: 0 });
     const sent = 3 * 1024 * 1024;
-    for (let pos = 0; pos < sent; pos += 1024 * 1024) {
-      const payload = allocDataPayload(1024 * 1024);
-      bytes.copy(payload, 1, pos, pos + 1024 * 1024);
-      ch.sendPayload(payload);
-    }
+    for (let pos = 0; pos < sent; pos += 1024 * 1024) ch.sendData(bytes.subarray(pos, pos + 1024 * 1024));
     ch.socket.end();
     await serverEnded(ch);
     ch.destroy();
@@ -254,9 +249,7 @@ test('a file whose SHA-256 does not match is refused with ERR_SOCKIT_BAD_HASH an
     ch.send({ type: 'offer', id: 0, path: 'x.txt', kind: 'file', size: 5 });
     assert.equal((await ch.next())?.type, 'accept');
     ch.send({ type: 'begin', id: 0, offset: 0 });
-    const payload = allocDataPayload(5);
-    payload.write('hello', 1);
-    ch.sendPayload(payload);
+    ch.sendData(Buffer.from('hello'));
     ch.send({ type: 'end', id: 0, sha256: createHash('sha256').update('HELLO').digest('hex') });
     const answer = await ch.next();
     assert.equal(answer?.type === 'fail' && answer.code, 'ERR_SOCKIT_BAD_HASH');

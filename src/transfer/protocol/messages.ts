@@ -126,16 +126,6 @@ export function encodeMessage(msg: ControlMessage): Buffer {
   return out;
 }
 
-/**
- * Allocates a DATA frame payload able to hold `blockBytes` file bytes at offset 1, so a file can be
- * read straight into it and framed without another copy.
- */
-export function allocDataPayload(blockBytes: number): Buffer {
-  const out = Buffer.allocUnsafe(1 + blockBytes);
-  out[0] = MessageType.DATA;
-  return out;
-}
-
 function bad(what: string): ProtocolError {
   return new ProtocolError(FileCodes.BAD_HEADER, `malformed file-protocol message: ${what}`);
 }
@@ -180,24 +170,22 @@ function strings(o: Json, key: string, maxItems: number): string[] {
   return v as string[];
 }
 
-function missing(o: Json): MissingItem[] {
-  const v = o['missing'];
-  if (!Array.isArray(v) || v.length > MAX_GET_NAMES) throw bad(`'missing' must be a list of at most ${MAX_GET_NAMES}`);
+/** A list of at most `maxItems` objects under `key`, each read by `read` (`what` names one in errors). */
+function objects<T>(o: Json, key: string, maxItems: number, what: string, read: (j: Json) => T): T[] {
+  const v = o[key];
+  if (!Array.isArray(v) || v.length > maxItems) throw bad(`'${key}' must be a list of at most ${maxItems}`);
   return v.map((e: unknown) => {
-    if (typeof e !== 'object' || e === null) throw bad('a missing item must be an object');
-    const j = e as Json;
-    return { name: str(j, 'name'), code: code(j), message: str(j, 'message', 1000) };
+    if (typeof e !== 'object' || e === null) throw bad(`${what} must be an object`);
+    return read(e as Json);
   });
 }
 
+function missing(o: Json): MissingItem[] {
+  return objects(o, 'missing', MAX_GET_NAMES, 'a missing item', (j) => ({ name: str(j, 'name'), code: code(j), message: str(j, 'message', 1000) }));
+}
+
 function entries(o: Json): ListEntry[] {
-  const v = o['entries'];
-  if (!Array.isArray(v) || v.length > LIST_BATCH_ENTRIES) throw bad(`'entries' must be a list of at most ${LIST_BATCH_ENTRIES}`);
-  return v.map((e: unknown) => {
-    if (typeof e !== 'object' || e === null) throw bad('a list entry must be an object');
-    const j = e as Json;
-    return { name: str(j, 'name'), kind: kind(j), size: uint(j, 'size'), mtimeMs: uint(j, 'mtimeMs') };
-  });
+  return objects(o, 'entries', LIST_BATCH_ENTRIES, 'a list entry', (j) => ({ name: str(j, 'name'), kind: kind(j), size: uint(j, 'size'), mtimeMs: uint(j, 'mtimeMs') }));
 }
 
 /**
