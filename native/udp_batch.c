@@ -18,6 +18,8 @@
 #include <node_api.h>
 #include <uv.h>
 
+#include "napi_errors.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <net/if.h>
@@ -75,23 +77,6 @@ typedef struct {
 } port_t;
 
 /* ---------- small helpers ---------- */
-
-static napi_value throw_errno(napi_env env, const char *syscall, int err) {
-  char message[160];
-  snprintf(message, sizeof message, "%s: %s", syscall, strerror(err));
-  napi_value msg, code, error;
-  const char *name = uv_err_name(-err);
-  napi_create_string_utf8(env, message, NAPI_AUTO_LENGTH, &msg);
-  napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &code);
-  napi_create_error(env, code, msg, &error);
-  napi_value errno_value, syscall_value;
-  napi_create_int32(env, -err, &errno_value);
-  napi_create_string_utf8(env, syscall, NAPI_AUTO_LENGTH, &syscall_value);
-  napi_set_named_property(env, error, "errno", errno_value);
-  napi_set_named_property(env, error, "syscall", syscall_value);
-  napi_throw(env, error);
-  return NULL;
-}
 
 static napi_value int_value(napi_env env, int32_t v) {
   napi_value out;

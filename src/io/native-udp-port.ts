@@ -9,13 +9,13 @@
  * Read first: udp-port.ts (the contract), native/udp_batch.c (the calls), Linux udp(7), and the
  * same technique in quinn-udp and quiche.
  */
-import { createRequire } from 'node:module';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { constants as osConstants } from 'node:os';
 import type { DatagramAddress } from '../rudp/datagram-endpoint.js';
 import type { BoundAddress } from './stream-transport.js';
 import type { UdpPort, UdpPortBinding, UdpPortHandlers } from './udp-port.js';
+import { addonLoadError, loadAddon } from './native-addon.js';
 
 type Handle = object;
 interface NativeUdp {
@@ -44,34 +44,14 @@ const SEND_ARENA_BYTES = 256 * 1024;
 const MAX_GSO_SEGMENTS = 64;
 const MAX_GSO_BYTES = 65_000;
 
-let loaded: NativeUdp | null | undefined;
-let loadError: Error | undefined;
-
 /** The native module, or undefined when it is not built for this platform (the reason: nativeUdpLoadError()). */
 export function loadNativeUdp(): NativeUdp | undefined {
-  if (loaded === undefined) {
-    loaded = null;
-    if (process.platform === 'linux') {
-      const require = createRequire(import.meta.url);
-      // dist/src/io → the package root (compiled), or src/io → the package root (run from source).
-      for (const path of ['../../../build/Release/sockit_udp.node', '../../build/Release/sockit_udp.node']) {
-        try {
-          loaded = require(path) as NativeUdp;
-          break;
-        } catch (err) {
-          loadError = err as Error;
-        }
-      }
-    } else {
-      loadError = new Error(`batched UDP I/O is built for Linux only (this is ${process.platform})`);
-    }
-  }
-  return loaded ?? undefined;
+  return loadAddon<NativeUdp>('sockit_udp', 'batched UDP I/O');
 }
 
 /** Why the native module did not load (undefined when it did, or was not tried yet). */
 export function nativeUdpLoadError(): Error | undefined {
-  return loaded ? undefined : loadError;
+  return addonLoadError('sockit_udp');
 }
 
 // One receive area for every port of the process: a batch is copied out before the callback returns.

@@ -16,6 +16,7 @@ import type { FrameChannel } from './frame-channel.js';
 import { createFileHash, hashFilePrefix, HASH_THREAD_MIN_BYTES, type FileHash } from './file-hash.js';
 import { giveBackBlock, takeBlock } from './write-blocks.js';
 import type { SendEntry } from './local-source.js';
+import { fileSender, type NativeSha256 } from '../io/native-file-send.js';
 import type { FileResult, TransferEvent } from './transfer-events.js';
 
 /** How many offers may be outstanding ahead of the file being streamed. */
@@ -35,6 +36,9 @@ export const READ_AHEAD_BLOCKS = 4;
 
 /** Blocks of a large file sent but not yet hashed (on the hashing thread) before reading waits. */
 export const HASH_AHEAD_BLOCKS = 4;
+
+/** Bytes one native hashing call reads (streamFromPageCache). */
+const HASH_SLICE_BYTES = 8 * DATA_BLOCK_BYTES;
 
 type Answer = Extract<Message, { type: 'accept' } | { type: 'reject' }>;
 
@@ -231,6 +235,14 @@ async function streamFile(
   const fh = await fsp.open(entry.abs, 'r').catch((err: unknown) => {
     throw new FileTransferError(FileCodes.NOT_FOUND, `cannot read ${JSON.stringify(entry.abs)}: ${(err as Error).message}`, { cause: err });
   });
+  if (ch.sendsFiles) {
+    try {
+      await streamFromPageCache(ch, fh, id, entry, accept, emit, progress);
+    } finally {
+      await fh.close();
+    }
+    return;
+  }
   const offThread = entry.size >= HASH_THREAD_MIN_BYTES;
   let hash = createFileHash(offThread);
   try {
@@ -255,6 +267,67 @@ async function streamFile(
   } finally {
     await fh.close();
   }
+}
+
+/**
+ * streamFile on kernel TCP with the native helper: the bytes go from the page cache to the socket
+ * with sendfile(2) and never through our memory; SHA-256 runs on the libuv pool over the same range
+ * meanwhile (both in FILE_SLICE_BYTES steps). A file changed while it is sent fails the receiver's
+ * hash check; one that shrinks ends the session with SHORT_TRANSFER.
+ */
+async function streamFromPageCache(
+  ch: FrameChannel,
+  fh: fsp.FileHandle,
+  id: number,
+  entry: SendEntry,
+  accept: Extract<Message, { type: 'accept' }>,
+  emit: (e: TransferEvent) => void,
+  progress: { onStart: (offset: number) => void; onBytes: (n: number, fileBytes: number) => void },
+): Promise<void> {
+  const sender = fileSender()!;
+  const shrank = (at: number): FileTransferError =>
+    new FileTransferError(FileCodes.SHORT_TRANSFER, `${JSON.stringify(entry.abs)} shrank while it was being sent (${at} of ${entry.size} bytes)`);
+  let hash = sender.sha256();
+  let start = 0;
+  if (accept.offset > 0 && accept.offset <= entry.size) {
+    // Resume only after our own bytes hash to what the receiver holds: a changed file starts over.
+    const hashed = await hashFileRange(ch, hash, fh.fd, 0, accept.offset, () => false);
+    if (hashed === accept.offset && hash.peek() === accept.prefixSha256) start = accept.offset;
+    else hash = sender.sha256();
+  }
+  progress.onStart(start);
+  emit({ type: 'file-start', rel: entry.rel, size: entry.size, offset: start });
+  ch.send({ type: 'begin', id, offset: start });
+  let stop = false;
+  const hashing = hashFileRange(ch, hash, fh.fd, start, entry.size, () => stop);
+  hashing.catch(() => undefined);
+  let pos = start;
+  try {
+    await ch.sendFileData(fh.fd, start, entry.size - start, (n) => {
+      pos += n;
+      progress.onBytes(n, pos);
+    });
+  } catch (err) {
+    stop = true;
+    await hashing.catch(() => undefined);
+    throw (err as NodeJS.ErrnoException).code === 'ENODATA' ? shrank(pos) : err;
+  }
+  const hashed = await hashing;
+  if (hashed !== entry.size - start) throw shrank(start + hashed);
+  ch.send({ type: 'end', id, sha256: hash.digest() });
+}
+
+/** Adds [from, to) of the file to `hash` in FILE_SLICE_BYTES steps; resolves with the bytes added. */
+async function hashFileRange(ch: FrameChannel, hash: NativeSha256, fd: number, from: number, to: number, stopped: () => boolean): Promise<number> {
+  let pos = from;
+  while (pos < to && !stopped()) {
+    const n = await hash.addFile(fd, pos, Math.min(HASH_SLICE_BYTES, to - pos));
+    if (n === 0) break;
+    pos += n;
+    // A long resume prefix is local work: it must not look like a stalled peer.
+    ch.touch();
+  }
+  return pos - from;
 }
 
 /**

@@ -22,9 +22,10 @@ import { getFraming } from '../framing/index.js';
 import type { StreamSocket } from '../io/stream-transport.js';
 import { fromNodeError } from '../io/node-errors.js';
 import { ConnectionError, FileCodes, NetCodes, SockitError, TimeoutError } from '../errors.js';
-import { decodeMessage, encodeMessage, MAX_FRAME_BYTES, MessageType, type ControlMessage, type Message, type WireErrorCode } from './protocol/messages.js';
+import { DATA_BLOCK_BYTES, decodeMessage, encodeMessage, MAX_FRAME_BYTES, MessageType, type ControlMessage, type Message, type WireErrorCode } from './protocol/messages.js';
 import { FrameSplitter, type FrameSplitterSink } from './protocol/frame-splitter.js';
 import { readInto } from '../io/read-into.js';
+import { fileSender, kernelSocketFd, type CancelToken } from '../io/native-file-send.js';
 
 /** Memory lent to one read of a file's DATA bytes (see {@link DataTarget}). */
 export interface Landing {
@@ -39,6 +40,9 @@ export interface DataTarget {
   /** Memory for up to `max` next bytes of the file, or undefined (then they are delivered as they came). */
   reserve(max: number): Landing | undefined;
 }
+
+/** Bytes one sendfile call sends before the channel hears of progress (eight DATA frames). */
+const FILE_SLICE_BYTES = 8 * DATA_BLOCK_BYTES;
 
 /** Size of the staging buffer that reads between DATA frames go to. */
 const STAGING_BYTES = 64 * 1024;
@@ -104,6 +108,12 @@ export class FrameChannel {
   #errorSent = false;
   #unflushedBytes = 0;
   #drainWaiters: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
+  /** Resolved when everything written so far has been taken by the kernel. */
+  #emptyWaiters: Array<() => void> = [];
+  /** A sendfile in flight: frames sent meanwhile wait in #held, in order. */
+  #fileSend: CancelToken | undefined;
+  #held: Array<{ header: Uint8Array; body: Uint8Array; onFlushed: (() => void) | undefined }> = [];
+  #heldBytes = 0;
   #lastActivity = performance.now();
   #timer: NodeJS.Timeout | undefined;
   readonly #closed: Promise<void>;
@@ -127,6 +137,8 @@ export class FrameChannel {
       this.#drainWaiters = [];
       const err = this.#error ?? new ConnectionError(NetCodes.CONNECTION_CLOSED, 'closed', 'the connection closed while sending');
       for (const w of waiters) w.reject(err);
+      this.#fileSend?.cancel();
+      this.#releaseEmptyWaiters();
     });
     const idleMs = options.idleTimeoutMs ?? DEFAULT_TRANSFER_IDLE_TIMEOUT_MS;
     if (idleMs > 0) {
@@ -237,6 +249,11 @@ export class FrameChannel {
       if (onFlushed) queueMicrotask(onFlushed);
       return false;
     }
+    if (this.#fileSend) {
+      this.#held.push({ header, body, onFlushed });
+      this.#heldBytes += header.length + body.length;
+      return this.#unflushedBytes + this.#heldBytes < SEND_HIGH_WATER_BYTES;
+    }
     if (!this.#corked) {
       // Everything written in this tick leaves in one writev: 10,000 small files are 40,000 small
       // messages, and one write() per message would cost more than the files themselves.
@@ -268,9 +285,72 @@ export class FrameChannel {
     return this.#sendFrame(head, bytes, onFlushed);
   }
 
+  /** True when {@link sendFileData} can send from the page cache here (kernel TCP, native helper built). */
+  get sendsFiles(): boolean {
+    return fileSender() !== undefined && kernelSocketFd(this.socket) !== undefined;
+  }
+
+  /**
+   * Sends `length` bytes of the open file `fd` from `offset` as DATA frames straight from the page
+   * cache with sendfile(2) (src/io/native-file-send.ts), once everything written before has left;
+   * frames sent meanwhile wait and follow. `onSent(n)` after each slice. Only when
+   * {@link sendsFiles}. If the file ends early, the connection is destroyed (a frame is half sent)
+   * and this rejects with an error whose `code` is ENODATA; otherwise rejects as a write would.
+   */
+  async sendFileData(fd: number, offset: number, length: number, onSent: (n: number) => void): Promise<void> {
+    const sender = fileSender();
+    if (!sender || this.#fileSend) throw new Error('sendFileData: no sendfile path here, or one already running');
+    // From now on frames wait in #held (sent from this very tick on, they come after the file);
+    // those written before must have left before sendfile writes beside Node's own queue.
+    const token = sender.cancelToken();
+    this.#fileSend = token;
+    try {
+      await this.#empty();
+      for (let pos = offset, end = offset + length; pos < end; ) {
+        // Checked before each call: a destroyed socket's descriptor may already belong to another file.
+        const sockFd = this.socket.destroyed ? undefined : kernelSocketFd(this.socket);
+        if (this.#error) throw this.#error;
+        if (sockFd === undefined) throw new ConnectionError(NetCodes.CONNECTION_CLOSED, 'closed', 'the connection closed while sending');
+        let n: number;
+        try {
+          n = await sender.sendFrames(sockFd, fd, pos, Math.min(FILE_SLICE_BYTES, end - pos), DATA_BLOCK_BYTES, MessageType.DATA, token);
+        } catch (err) {
+          const code = (err as NodeJS.ErrnoException).code;
+          if (code === 'ENODATA') {
+            this.socket.destroy();
+            throw err;
+          }
+          throw this.#error ?? (code === 'ECANCELED' ? new ConnectionError(NetCodes.CONNECTION_CLOSED, 'closed', 'the connection closed while sending') : fromNodeError(err as Error, 'file transfer connection'));
+        }
+        pos += n;
+        this.#lastActivity = performance.now();
+        onSent(n);
+      }
+    } finally {
+      this.#fileSend = undefined;
+      const held = this.#held;
+      this.#held = [];
+      this.#heldBytes = 0;
+      for (const f of held) this.#sendFrame(f.header, f.body, f.onFlushed);
+    }
+  }
+
+  /** Resolves when the kernel has taken everything written so far (or the connection is gone). */
+  #empty(): Promise<void> {
+    if (this.#unflushedBytes === 0 || this.socket.destroyed) return Promise.resolve();
+    return new Promise((resolve) => this.#emptyWaiters.push(resolve));
+  }
+
+  #releaseEmptyWaiters(): void {
+    const waiters = this.#emptyWaiters;
+    this.#emptyWaiters = [];
+    for (const w of waiters) w();
+  }
+
   #flushed(bytes: number): void {
     this.#lastActivity = performance.now();
     this.#unflushedBytes -= bytes;
+    if (this.#unflushedBytes === 0) this.#releaseEmptyWaiters();
     if (this.#unflushedBytes <= SEND_LOW_WATER_BYTES && this.#drainWaiters.length > 0) {
       const waiters = this.#drainWaiters;
       this.#drainWaiters = [];
@@ -296,6 +376,7 @@ export class FrameChannel {
    */
   async end(graceMs = 5000): Promise<void> {
     this.#stopTimer();
+    if (this.#fileSend) throw new Error('end() while sendFileData runs');
     if (!this.socket.destroyed) this.socket.end();
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([this.#closed, new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)))]);
@@ -310,6 +391,7 @@ export class FrameChannel {
    */
   destroy(err?: Error): void {
     if (err) this.#fail(err);
+    this.#fileSend?.cancel();
     this.#stopTimer();
     this.socket.destroy(err);
   }

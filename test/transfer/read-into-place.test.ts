@@ -14,16 +14,7 @@ import { FrameChannel } from '../../src/transfer/frame-channel.js';
 import { BlockGatherer, type GatheredBlock } from '../../src/transfer/block-gatherer.js';
 import { encodeMessage, MessageType, type ControlMessage } from '../../src/transfer/protocol/messages.js';
 import { takeBlock, giveBackBlock, WRITE_BLOCK_BYTES } from '../../src/transfer/write-blocks.js';
-
-/** A connected loopback pair: [accepted side, connecting side]. */
-async function tcpPair(): Promise<[net.Socket, net.Socket, () => void]> {
-  const server = net.createServer({ allowHalfOpen: true });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const accepted = new Promise<net.Socket>((r) => server.once('connection', r));
-  const client = net.connect({ port: (server.address() as net.AddressInfo).port, host: '127.0.0.1', allowHalfOpen: true });
-  await new Promise<void>((r) => client.once('connect', r));
-  return [await accepted, client, () => server.close()];
-}
+import { tcpPair } from './transfer-support.js';
 
 function frame(payload: Buffer): Buffer {
   const head = Buffer.alloc(4);

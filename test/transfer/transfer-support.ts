@@ -1,11 +1,12 @@
 /**
  * Shared helpers of the file-transfer tests: the repository root (found by walking up, so the
  * same code works from test/ under tsx and from dist/test/), temporary directories, random files,
- * SHA-256 of files and trees, and running the built CLI.
+ * SHA-256 of files and trees, loopback TCP pairs, and running the built CLI.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, promises as fsp, readFileSync } from 'node:fs';
 import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
 import path from 'node:path';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -41,6 +42,16 @@ export async function randomFile(file: string, bytes: number): Promise<string> {
     await fh.close();
   }
   return file;
+}
+
+/** A connected loopback TCP pair, both half-open capable: [accepted side, connecting side, close the listener]. */
+export async function tcpPair(): Promise<[net.Socket, net.Socket, () => void]> {
+  const server = net.createServer({ allowHalfOpen: true });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const accepted = new Promise<net.Socket>((r) => server.once('connection', r));
+  const client = net.connect({ port: (server.address() as net.AddressInfo).port, host: '127.0.0.1', allowHalfOpen: true });
+  await new Promise<void>((r) => client.once('connect', r));
+  return [await accepted, client, () => server.close()];
 }
 
 /** SHA-256 of a file, hex. */

@@ -1,0 +1,36 @@
+/*
+ * Errors for sockit's native helpers, shaped like Node's own system errors: message
+ * "<syscall>: <strerror>", code the errno name (EAGAIN, EPIPE, ...), errno negative, syscall.
+ */
+#ifndef SOCKIT_NAPI_ERRORS_H
+#define SOCKIT_NAPI_ERRORS_H
+
+#include <node_api.h>
+#include <uv.h>
+
+#include <stdio.h>
+#include <string.h>
+
+/* A Node-style system error for errno `err` (positive) from `syscall`. */
+static inline napi_value errno_error(napi_env env, const char *syscall, int err) {
+  char message[160];
+  snprintf(message, sizeof message, "%s: %s", syscall, strerror(err));
+  napi_value msg, code, error;
+  napi_create_string_utf8(env, message, NAPI_AUTO_LENGTH, &msg);
+  napi_create_string_utf8(env, uv_err_name(-err), NAPI_AUTO_LENGTH, &code);
+  napi_create_error(env, code, msg, &error);
+  napi_value errno_value, syscall_value;
+  napi_create_int32(env, -err, &errno_value);
+  napi_create_string_utf8(env, syscall, NAPI_AUTO_LENGTH, &syscall_value);
+  napi_set_named_property(env, error, "errno", errno_value);
+  napi_set_named_property(env, error, "syscall", syscall_value);
+  return error;
+}
+
+/* Throws errno_error(...) and returns NULL, for `return throw_errno(...)`. */
+static inline napi_value throw_errno(napi_env env, const char *syscall, int err) {
+  napi_throw(env, errno_error(env, syscall, err));
+  return NULL;
+}
+
+#endif
