@@ -16,6 +16,7 @@ import { sendFiles } from './file-sender.js';
 import { receiveFiles } from './file-receiver.js';
 import { collectLocal } from './local-source.js';
 import { HASH_THREAD_MIN_BYTES, startHashThread } from './file-hash.js';
+import { fileSender } from '../io/native-file-send.js';
 import { summarize, type TransferEvent, type TransferSummary } from './transfer-events.js';
 
 /** Where to connect, and how. */
@@ -63,8 +64,11 @@ async function session<T>(options: FilesClientOptions, body: (ch: FrameChannel) 
 export async function putFiles(options: FilesClientOptions & { paths: readonly string[]; toDir?: string }): Promise<TransferSummary> {
   safeDirSegments(options.toDir ?? '');
   const entries = await collectLocal(options.paths);
-  // The hashing thread starts while we connect, not when the first large file is under way.
-  if (entries.some((e) => e.size >= HASH_THREAD_MIN_BYTES)) startHashThread();
+  // The hashing thread starts while we connect, not when the first large file is under way; over
+  // kernel TCP with the native sender, large files are hashed on the libuv pool and need no thread
+  // (starting one costs ~30 ms of CPU just as the transfer starts).
+  const sendsFromPageCache = (options.transport ?? tcpTransport) === tcpTransport && fileSender() !== undefined;
+  if (!sendsFromPageCache && entries.some((e) => e.size >= HASH_THREAD_MIN_BYTES)) startHashThread();
   return session(options, async (ch) => {
     ch.send({ type: 'put', dir: options.toDir ?? '' });
     const { results, bytesSent } = await sendFiles(ch, entries, { onEvent: options.onEvent });

@@ -435,7 +435,11 @@ export class FrameChannel {
       this.#staging = Buffer.allocUnsafe(STAGING_BYTES);
       this.#stagingLent = false;
     }
-    return this.#staging;
+    // Inside a file, between its frames: read only the next header, so that the next DATA frame's
+    // body is read into place instead of partly into staging and copied (one more read(2) per
+    // frame; ~7% of a large file's bytes were copied before).
+    const head = this.#target && !this.#error ? this.#splitter.headLeft : 0;
+    return head > 0 ? this.#staging.subarray(0, head) : this.#staging;
   }
 
   #onRead(n: number, buf: Uint8Array): void {

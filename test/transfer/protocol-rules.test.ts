@@ -144,6 +144,25 @@ test('the frame splitter hands DATA on in slices and control frames whole, whate
   }
 });
 
+test('headLeft counts the bytes until the next frame\'s type is known, so reads between frames never reach into a DATA body', () => {
+  const dataPayload = Buffer.concat([Buffer.from([MessageType.DATA]), Buffer.alloc(3, 9)]);
+  const end = encodeMessage({ type: 'end', id: 0, sha256: 'a'.repeat(64) });
+  const stream = Buffer.concat([frame(dataPayload), frame(end), frame(dataPayload)]);
+  const splitter = new FrameSplitter(MAX_FRAME_BYTES);
+  const seen: number[] = [];
+  for (let at = 0; at < stream.length; at++) {
+    seen.push(splitter.headLeft);
+    splitter.push(stream.subarray(at, at + 1), { control: () => undefined, data: () => undefined });
+  }
+  seen.push(splitter.headLeft);
+  const controlBody = end.length - 1;
+  assert.deepEqual(seen, [
+    ...[5, 4, 3, 2, 1, 0, 0, 0], // DATA: header and type byte, then 3 body bytes with the type known
+    ...[5, 4, 3, 2, 1, ...Array<number>(controlBody).fill(0)], // END: the same, then its JSON
+    ...[5, 4, 3, 2, 1, 0, 0, 0, 5],
+  ]);
+});
+
 test('the frame splitter refuses oversized, empty, oversized-control and truncated frames', () => {
   const push = (bytes: Buffer): void => new FrameSplitter(MAX_FRAME_BYTES).push(bytes, { control: () => undefined, data: () => undefined });
   const tooBig = Buffer.alloc(5);

@@ -178,7 +178,9 @@ test('a large file streamed in 1 MiB frames is read almost entirely into place',
   const { out, stats } = await sendAndGather([file], [{ size: file.length, offerInside: false }], [4 * WRITE_BLOCK_BYTES], [0]);
   assert.ok(out[0]!.equals(file));
   assert.equal(stats.inPlace + stats.copiedIn + stats.asIs, file.length);
-  assert.ok(stats.inPlace > 0.8 * file.length, `only ${stats.inPlace} of ${file.length} bytes were read into place (${JSON.stringify(stats)})`);
+  // Between frames the channel reads only the next header, so only bytes that came before the
+  // target was named (at most one staging read) are copied.
+  assert.ok(stats.inPlace > 0.99 * file.length, `only ${stats.inPlace} of ${file.length} bytes were read into place (${JSON.stringify(stats)})`);
 });
 
 test('BlockGatherer: a resumed file starts with a short block, then blocks end on block multiples', () => {

@@ -133,6 +133,16 @@ export class FrameSplitter {
     return this.#inData && this.#headFill === 0 ? this.#bodyLeft : 0;
   }
 
+  /**
+   * Bytes still to come before the next frame's type is known (its length header and type byte),
+   * or 0 inside a frame whose type is known: a reader that reads no more than this between frames
+   * never reads past a DATA frame's header into its body.
+   */
+  get headLeft(): number {
+    if (this.#bodyLeft === 0) return FRAME_HEADER_BYTES + 1 - this.#headFill;
+    return this.#needType ? 1 : 0;
+  }
+
   /** `n` (≤ {@link dataLeft}) bytes of the current DATA frame arrived outside {@link push}. */
   skipData(n: number): void {
     if (n > this.dataLeft) throw new RangeError(`skipData(${n}) with ${this.dataLeft} DATA bytes left`);
