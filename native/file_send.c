@@ -20,7 +20,7 @@
 #include <node_api.h>
 #include <uv.h>
 
-#include "napi_errors.h"
+#include "napi_helpers.h"
 
 #include <openssl/evp.h>
 
@@ -87,9 +87,7 @@ static napi_value sha256_new(napi_env env, napi_callback_info info) {
 
 /* sha256Update(state, bytes): adds bytes from memory, on this thread. */
 static napi_value sha256_update(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  CALL_ARGS(2);
   sha_t *h = get_sha(env, argv[0]);
   if (h == NULL) return NULL;
   void *data;
@@ -104,9 +102,7 @@ static napi_value sha256_update(napi_env env, napi_callback_info info) {
 
 /* sha256Hex(state, final) → hex digest; without `final` the state goes on (a digest of a copy). */
 static napi_value sha256_hex(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  CALL_ARGS(2);
   sha_t *h = get_sha(env, argv[0]);
   if (h == NULL) return NULL;
   bool final = false;
@@ -153,9 +149,7 @@ static napi_value cancel_token(napi_env env, napi_callback_info info) {
 
 /* cancel(token): sends waiting on this token give up with ECANCELED. */
 static napi_value cancel(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  CALL_ARGS(1);
   void *data = NULL;
   if (napi_get_value_external(env, argv[0], &data) != napi_ok || data == NULL) {
     napi_throw_type_error(env, NULL, "expected a cancel token");
@@ -340,9 +334,7 @@ static job_t *new_job(napi_env env, int file) {
 
 /* hashFile(state, fileFd, offset, length, cb): adds [offset, offset+length) of the file. */
 static napi_value hash_file(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[5];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  CALL_ARGS(5);
   sha_t *h = get_sha(env, argv[0]);
   if (h == NULL) return NULL;
   int32_t fd;
@@ -365,9 +357,7 @@ static napi_value hash_file(napi_env env, napi_callback_info info) {
  * offset+length) of the file as DATA frames of at most frameBody bytes each.
  */
 static napi_value send_frames(napi_env env, napi_callback_info info) {
-  size_t argc = 8;
-  napi_value argv[8];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  CALL_ARGS(8);
   int32_t sock, fd;
   uint32_t frame_body, type;
   int64_t offset, length;
@@ -398,13 +388,13 @@ static napi_value send_frames(napi_env env, napi_callback_info info) {
 
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
-      {"sha256New", NULL, sha256_new, NULL, NULL, NULL, napi_default, NULL},
-      {"sha256Update", NULL, sha256_update, NULL, NULL, NULL, napi_default, NULL},
-      {"sha256Hex", NULL, sha256_hex, NULL, NULL, NULL, napi_default, NULL},
-      {"hashFile", NULL, hash_file, NULL, NULL, NULL, napi_default, NULL},
-      {"cancelToken", NULL, cancel_token, NULL, NULL, NULL, napi_default, NULL},
-      {"cancel", NULL, cancel, NULL, NULL, NULL, napi_default, NULL},
-      {"sendFrames", NULL, send_frames, NULL, NULL, NULL, napi_default, NULL},
+      EXPORT_FN("sha256New", sha256_new),
+      EXPORT_FN("sha256Update", sha256_update),
+      EXPORT_FN("sha256Hex", sha256_hex),
+      EXPORT_FN("hashFile", hash_file),
+      EXPORT_FN("cancelToken", cancel_token),
+      EXPORT_FN("cancel", cancel),
+      EXPORT_FN("sendFrames", send_frames),
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -18,7 +18,7 @@
 #include <node_api.h>
 #include <uv.h>
 
-#include "napi_errors.h"
+#include "napi_helpers.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -99,11 +99,9 @@ static port_t *get_port(napi_env env, napi_value value) {
 }
 
 /* The arguments of a call on a port: argv[0] is the port, `p` its state (returns if it is closed). */
-#define PORT_ARGS(n)                                    \
-  size_t argc = (n);                                    \
-  napi_value argv[(n)];                                 \
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL); \
-  port_t *p = get_port(env, argv[0]);                   \
+#define PORT_ARGS(n)              \
+  CALL_ARGS(n);                   \
+  port_t *p = get_port(env, argv[0]); \
   if (p == NULL) return NULL
 
 /* Parses a numeric address (IPv6 scope ids allowed) into `out` for a socket of `family`. */
@@ -330,9 +328,7 @@ static void finalize_port(napi_env env, void *data, void *hint) {
 
 /* open(family 4|6, address, port, ipv6Only, recvBufferSize, sendBufferSize, onEvent) -> port */
 static napi_value js_open(napi_env env, napi_callback_info info) {
-  size_t argc = 7;
-  napi_value argv[7];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  CALL_ARGS(7);
   int32_t family_number, port_number, rcvbuf, sndbuf;
   bool v6only;
   char host[INET6_ADDRSTRLEN + IF_NAMESIZE + 2];
@@ -543,9 +539,7 @@ static napi_value js_set_ref(napi_env env, napi_callback_info info) {
 
 /* close(port): stops watching and closes the socket; later calls throw. */
 static napi_value js_close(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  CALL_ARGS(1);
   void *data = NULL;
   if (napi_get_value_external(env, argv[0], &data) != napi_ok || data == NULL) return NULL;
   port_t *p = data;
@@ -555,14 +549,14 @@ static napi_value js_close(napi_env env, napi_callback_info info) {
 
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
-      {"open", NULL, js_open, NULL, NULL, NULL, napi_default, NULL},
-      {"connect", NULL, js_connect, NULL, NULL, NULL, napi_default, NULL},
-      {"address", NULL, js_address, NULL, NULL, NULL, napi_default, NULL},
-      {"attachReceive", NULL, js_attach_receive, NULL, NULL, NULL, napi_default, NULL},
-      {"send", NULL, js_send, NULL, NULL, NULL, napi_default, NULL},
-      {"watchWritable", NULL, js_watch_writable, NULL, NULL, NULL, napi_default, NULL},
-      {"setRef", NULL, js_set_ref, NULL, NULL, NULL, napi_default, NULL},
-      {"close", NULL, js_close, NULL, NULL, NULL, napi_default, NULL},
+      EXPORT_FN("open", js_open),
+      EXPORT_FN("connect", js_connect),
+      EXPORT_FN("address", js_address),
+      EXPORT_FN("attachReceive", js_attach_receive),
+      EXPORT_FN("send", js_send),
+      EXPORT_FN("watchWritable", js_watch_writable),
+      EXPORT_FN("setRef", js_set_ref),
+      EXPORT_FN("close", js_close),
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// Builds sockit's batched UDP I/O (native/udp_batch.c) at install time, on Linux. Optional: when the
-// build fails (no compiler, no Node headers, another OS) sockit runs RUDP on node:dgram instead, and
-// this script says so and exits 0 so that `npm install` goes on.
+// Builds sockit's native helpers at install time, on Linux: batched UDP I/O (native/udp_batch.c) and
+// the sendfile(2) file sender (native/file_send.c). Optional: when the build fails (no compiler, no
+// Node headers, another OS) sockit runs RUDP on node:dgram and sends files from JavaScript buffers
+// instead, and this script says so and exits 0 so that `npm install` goes on.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -9,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const note = (why) => {
-  process.stderr.write(`sockit: batched UDP I/O not built (${why}); RUDP will use node:dgram (slower, same behaviour)\n`);
+  process.stderr.write(`sockit: native helpers not built (${why}); RUDP will use node:dgram and files are sent from JavaScript buffers (slower, same behaviour)\n`);
   process.exit(0);
 };
 
@@ -33,4 +34,4 @@ if (result.status !== 0) {
   const lines = (result.stderr ?? '').trim().split('\n').filter((l) => /error|ERR!/.test(l)).slice(0, 3).join(' | ');
   note(`node-gyp rebuild failed: ${lines || `exit ${result.status}`}`);
 }
-process.stderr.write('sockit: built batched UDP I/O (build/Release/sockit_udp.node)\n');
+process.stderr.write('sockit: built native helpers (build/Release/sockit_udp.node: batched UDP I/O; sockit_file_send.node: sendfile file sender)\n');

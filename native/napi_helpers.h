@@ -1,9 +1,10 @@
 /*
- * Errors for sockit's native helpers, shaped like Node's own system errors: message
- * "<syscall>: <strerror>", code the errno name (EAGAIN, EPIPE, ...), errno negative, syscall.
+ * What sockit's native helpers share: errors shaped like Node's own system errors (message
+ * "<syscall>: <strerror>", code the errno name such as EAGAIN or EPIPE, errno negative, syscall),
+ * the arguments of a call, and the entries of the exports table.
  */
-#ifndef SOCKIT_NAPI_ERRORS_H
-#define SOCKIT_NAPI_ERRORS_H
+#ifndef SOCKIT_NAPI_HELPERS_H
+#define SOCKIT_NAPI_HELPERS_H
 
 #include <node_api.h>
 #include <uv.h>
@@ -32,5 +33,14 @@ static inline napi_value throw_errno(napi_env env, const char *syscall, int err)
   napi_throw(env, errno_error(env, syscall, err));
   return NULL;
 }
+
+/* The first `n` arguments of a call, as `argv` (missing ones are undefined). */
+#define CALL_ARGS(n)     \
+  size_t argc = (n);     \
+  napi_value argv[(n)];  \
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL)
+
+/* One exported function. */
+#define EXPORT_FN(name, fn) {(name), NULL, (fn), NULL, NULL, NULL, napi_default, NULL}
 
 #endif
