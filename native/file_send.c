@@ -7,14 +7,16 @@
  * twice on the sending side.
  *
  * It holds one piece of the file protocol only: a DATA frame's 5-byte header (u32 big-endian length
- * of type + body, then the type byte), passed in by the caller as the type byte. src/io/native-file-send.ts
+ * of type + body, then the type byte), the type byte passed in by the caller. src/io/native-file-send.ts
  * is its only caller and documents the calls; when this file cannot be built or loaded, sockit reads
  * blocks and writes them to the socket from JavaScript instead.
  *
- * Both calls run on the libuv pool and call back once: cb(error | null, bytesDone). Each works on
- * its own duplicates of the descriptors it is given, so JavaScript closing a socket or file under a
- * call in flight never lets the call touch a descriptor number that was reused meanwhile; a send
- * waiting for the socket to take more checks its cancel token every POLL_SLICE_MS.
+ * Sending runs on the event loop, as Node's own socket writes do: a non-blocking sendfile(2) until
+ * the socket is full, then a libuv poll handle waits until it takes more. No pool thread ever waits
+ * for a slow peer, so downloads to slow clients cannot starve the pool that file system calls need.
+ * Hashing is CPU work and runs on the pool. Both work on their own duplicates of the descriptors
+ * they are given, so JavaScript closing a socket or file under a call in flight never lets the call
+ * touch a descriptor number that was reused meanwhile.
  */
 #define _GNU_SOURCE
 #include <node_api.h>
@@ -26,8 +28,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
-#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,8 +37,6 @@
 
 /* Positioned reads for hashing: small enough to stay in L2 between the copy and the hash. */
 #define HASH_READ_BYTES (256 * 1024)
-/* How often a send blocked on a full socket looks at its cancel token. */
-#define POLL_SLICE_MS 50
 /* sendfile(2) moves at most this much per call (the kernel's own cap is ~2 GiB). */
 #define SENDFILE_MAX (16 * 1024 * 1024)
 
@@ -133,46 +131,16 @@ static napi_value sha256_hex(napi_env env, napi_callback_info info) {
   return out;
 }
 
-/* ---------- cancel tokens (a JS external) ---------- */
-
-static void token_finalize(napi_env env, void *data, void *hint) { free(data); }
-
-/* cancelToken() → token */
-static napi_value cancel_token(napi_env env, napi_callback_info info) {
-  atomic_int *flag = malloc(sizeof *flag);
-  if (flag == NULL) return throw_errno(env, "malloc", ENOMEM);
-  atomic_init(flag, 0);
-  napi_value out;
-  napi_create_external(env, flag, token_finalize, NULL, &out);
-  return out;
-}
-
-/* cancel(token): sends waiting on this token give up with ECANCELED. */
-static napi_value cancel(napi_env env, napi_callback_info info) {
-  CALL_ARGS(1);
-  void *data = NULL;
-  if (napi_get_value_external(env, argv[0], &data) != napi_ok || data == NULL) {
-    napi_throw_type_error(env, NULL, "expected a cancel token");
-    return NULL;
-  }
-  atomic_store((atomic_int *)data, 1);
-  return NULL;
-}
-
-/* ---------- jobs on the libuv pool ---------- */
+/* ---------- hashing file ranges on the libuv pool ---------- */
 
 typedef struct {
   napi_async_work work;
-  napi_ref keep;   /* the SHA-256 state or the cancel token, alive while the job runs */
+  napi_ref keep; /* the SHA-256 state, alive while the job runs */
   napi_ref cb;
-  sha_t *sha;      /* hash jobs */
-  atomic_int *cancelled; /* send jobs */
-  int file;        /* our duplicate */
-  int sock;        /* our duplicate, send jobs; -1 otherwise */
+  sha_t *sha;
+  int file; /* our duplicate */
   int64_t offset;
   int64_t length;
-  uint32_t frame_body;
-  uint8_t type;
   int64_t done;
   int err;
   const char *syscall;
@@ -180,7 +148,6 @@ typedef struct {
 
 static void job_free(napi_env env, job_t *j) {
   if (j->file >= 0) close(j->file);
-  if (j->sock >= 0) close(j->sock);
   if (j->keep) napi_delete_reference(env, j->keep);
   if (j->cb) napi_delete_reference(env, j->cb);
   if (j->work) napi_delete_async_work(env, j->work);
@@ -189,7 +156,7 @@ static void job_free(napi_env env, job_t *j) {
 
 static void job_complete(napi_env env, napi_status status, void *data) {
   job_t *j = data;
-  if (j->sha) j->sha->busy = 0;
+  j->sha->busy = 0;
   napi_value cb, global, args[2];
   napi_get_reference_value(env, j->cb, &cb);
   napi_get_global(env, &global);
@@ -224,76 +191,6 @@ static void hash_execute(napi_env env, void *data) {
   free(buf);
 }
 
-/* Waits until the socket takes more; 0, or an errno (ECANCELED when the token was set). */
-static int wait_writable(job_t *j) {
-  for (;;) {
-    if (atomic_load(j->cancelled)) return ECANCELED;
-    struct pollfd p = {.fd = j->sock, .events = POLLOUT};
-    int r = poll(&p, 1, POLL_SLICE_MS);
-    if (r < 0) {
-      if (errno == EINTR) continue;
-      return errno;
-    }
-    if (r == 0) continue;
-    if (p.revents & (POLLERR | POLLHUP | POLLNVAL)) {
-      int e = 0;
-      socklen_t len = sizeof e;
-      getsockopt(j->sock, SOL_SOCKET, SO_ERROR, &e, &len);
-      return e ? e : EPIPE;
-    }
-    if (p.revents & POLLOUT) return 0;
-  }
-}
-
-static void send_execute(napi_env env, void *data) {
-  job_t *j = data;
-  while (j->done < j->length) {
-    int64_t body = j->length - j->done;
-    if (body > j->frame_body) body = j->frame_body;
-    uint32_t framed = (uint32_t)body + 1;
-    unsigned char head[5] = {framed >> 24, framed >> 16, framed >> 8, framed, j->type};
-    size_t head_sent = 0;
-    while (head_sent < sizeof head) {
-      ssize_t n = send(j->sock, head + head_sent, sizeof head - head_sent, MSG_MORE | MSG_NOSIGNAL);
-      if (n >= 0) {
-        head_sent += (size_t)n;
-        continue;
-      }
-      int e = errno;
-      if (e == EINTR) continue;
-      if (e == EAGAIN || e == EWOULDBLOCK) e = wait_writable(j);
-      if (e) {
-        j->err = e, j->syscall = e == ECANCELED ? "cancel" : "send";
-        return;
-      }
-    }
-    off_t pos = (off_t)(j->offset + j->done);
-    int64_t left = body;
-    while (left > 0) {
-      ssize_t n = sendfile(j->sock, j->file, &pos, (size_t)(left > SENDFILE_MAX ? SENDFILE_MAX : left));
-      if (n > 0) {
-        left -= n;
-        continue;
-      }
-      if (n == 0) {
-        /* The file ended early: a frame is half sent, so the connection is unusable. */
-        j->done += body - left;
-        j->err = ENODATA, j->syscall = "sendfile";
-        return;
-      }
-      int e = errno;
-      if (e == EINTR) continue;
-      if (e == EAGAIN || e == EWOULDBLOCK) e = wait_writable(j);
-      if (e) {
-        j->done += body - left;
-        j->err = e, j->syscall = e == ECANCELED ? "cancel" : "sendfile";
-        return;
-      }
-    }
-    j->done += body;
-  }
-}
-
 static int get_int64(napi_env env, napi_value v, int64_t *out) {
   double d;
   if (napi_get_value_double(env, v, &d) != napi_ok || d < 0 || d > 9007199254740991.0) return 0;
@@ -301,35 +198,11 @@ static int get_int64(napi_env env, napi_value v, int64_t *out) {
   return 1;
 }
 
-static napi_value queue(napi_env env, job_t *j, napi_value keep, napi_value cb, napi_async_execute_callback execute, const char *name) {
-  napi_value resource_name;
-  napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &resource_name);
-  napi_create_reference(env, keep, 1, &j->keep);
-  napi_create_reference(env, cb, 1, &j->cb);
-  if (napi_create_async_work(env, NULL, resource_name, execute, job_complete, j, &j->work) != napi_ok ||
-      napi_queue_async_work(env, j->work) != napi_ok) {
-    if (j->sha) j->sha->busy = 0;
-    job_free(env, j);
-    napi_throw_error(env, "ERR_SOCKIT_NATIVE", "could not queue work on the libuv pool");
-  }
-  return NULL;
-}
-
-static job_t *new_job(napi_env env, int file) {
-  job_t *j = calloc(1, sizeof *j);
-  if (j == NULL) {
-    throw_errno(env, "calloc", ENOMEM);
-    return NULL;
-  }
-  j->sock = -1;
-  j->file = fcntl(file, F_DUPFD_CLOEXEC, 0);
-  if (j->file < 0) {
-    int e = errno;
-    free(j);
-    throw_errno(env, "dup", e);
-    return NULL;
-  }
-  return j;
+/* A duplicate of `fd` (close-on-exec), or -1 after throwing. */
+static int dup_fd(napi_env env, int fd) {
+  int out = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  if (out < 0) throw_errno(env, "dup", errno);
+  return out;
 }
 
 /* hashFile(state, fileFd, offset, length, cb): adds [offset, offset+length) of the file. */
@@ -343,47 +216,221 @@ static napi_value hash_file(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "hashFile(state, fd, offset, length, cb): bad arguments");
     return NULL;
   }
-  job_t *j = new_job(env, fd);
-  if (j == NULL) return NULL;
+  job_t *j = calloc(1, sizeof *j);
+  if (j == NULL) return throw_errno(env, "calloc", ENOMEM);
+  j->file = dup_fd(env, fd);
+  if (j->file < 0) {
+    free(j);
+    return NULL;
+  }
   j->sha = h;
   j->offset = offset;
   j->length = length;
+  napi_value resource_name;
+  napi_create_string_utf8(env, "sockit.hashFile", NAPI_AUTO_LENGTH, &resource_name);
+  napi_create_reference(env, argv[0], 1, &j->keep);
+  napi_create_reference(env, argv[4], 1, &j->cb);
+  if (napi_create_async_work(env, NULL, resource_name, hash_execute, job_complete, j, &j->work) != napi_ok ||
+      napi_queue_async_work(env, j->work) != napi_ok) {
+    job_free(env, j);
+    napi_throw_error(env, "ERR_SOCKIT_NATIVE", "could not queue work on the libuv pool");
+    return NULL;
+  }
   h->busy = 1;
-  return queue(env, j, argv[0], argv[4], hash_execute, "sockit.hashFile");
+  return NULL;
+}
+
+/* ---------- sending DATA frames on the event loop ---------- */
+
+typedef struct {
+  uv_poll_t poll;
+  napi_env env;
+  napi_ref cb;
+  napi_async_context context;
+  int sock; /* our duplicates */
+  int file;
+  int64_t offset;
+  int64_t length;
+  int64_t done; /* body bytes sent */
+  uint32_t frame_body;
+  uint8_t type;
+  int in_frame; /* a frame's header went (or is going) out and its body is not finished */
+  unsigned char head[5];
+  size_t head_sent;
+  int64_t body_left;
+  int finished; /* the callback has been called (or is being called) */
+  int owners;   /* the poll handle and the JS external: freed when both are done */
+} send_t;
+
+static void send_release(send_t *s) {
+  if (--s->owners == 0) free(s);
+}
+
+static void send_closed(uv_handle_t *handle) { send_release(handle->data); }
+
+static void send_finalize(napi_env env, void *data, void *hint) { send_release(data); }
+
+/*
+ * Sends as much as the socket takes now: 1 when everything is sent, 0 when the socket is full,
+ * or -errno (and `*syscall`) on failure; -ENODATA when the file ended first.
+ */
+static int send_pump(send_t *s, const char **syscall) {
+  while (s->done < s->length || s->in_frame) {
+    if (!s->in_frame) {
+      int64_t body = s->length - s->done;
+      if (body > s->frame_body) body = s->frame_body;
+      uint32_t framed = (uint32_t)body + 1;
+      s->head[0] = framed >> 24, s->head[1] = framed >> 16, s->head[2] = framed >> 8, s->head[3] = framed;
+      s->head[4] = s->type;
+      s->head_sent = 0;
+      s->body_left = body;
+      s->in_frame = 1;
+    }
+    while (s->head_sent < sizeof s->head) {
+      ssize_t n = send(s->sock, s->head + s->head_sent, sizeof s->head - s->head_sent, MSG_MORE | MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (n >= 0) {
+        s->head_sent += (size_t)n;
+        continue;
+      }
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
+      *syscall = "send";
+      return -errno;
+    }
+    while (s->body_left > 0) {
+      off_t pos = (off_t)(s->offset + s->done);
+      ssize_t n = sendfile(s->sock, s->file, &pos, (size_t)(s->body_left > SENDFILE_MAX ? SENDFILE_MAX : s->body_left));
+      if (n > 0) {
+        s->body_left -= n;
+        s->done += n;
+        continue;
+      }
+      *syscall = "sendfile";
+      if (n == 0) return -ENODATA; /* a frame is half sent: the connection is unusable */
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
+      return -errno;
+    }
+    s->in_frame = 0;
+  }
+  return 1;
+}
+
+/* Stops the job and calls back cb(error | null, bytesSent), once. */
+static void send_finish(send_t *s, int err, const char *syscall, int from_js) {
+  if (s->finished) return;
+  s->finished = 1;
+  napi_env env = s->env;
+  uv_poll_stop(&s->poll);
+  close(s->sock);
+  close(s->file);
+  uv_close((uv_handle_t *)&s->poll, send_closed);
+  napi_handle_scope scope;
+  napi_open_handle_scope(env, &scope);
+  napi_value cb, recv, args[2], result;
+  napi_get_reference_value(env, s->cb, &cb);
+  napi_get_global(env, &recv);
+  if (err) args[0] = errno_error(env, syscall, err);
+  else napi_get_null(env, &args[0]);
+  napi_create_double(env, (double)s->done, &args[1]);
+  napi_delete_reference(env, s->cb);
+  if (from_js) {
+    napi_call_function(env, recv, cb, 2, args, &result);
+  } else {
+    napi_make_callback(env, s->context, recv, cb, 2, args, &result);
+    bool pending = false;
+    napi_is_exception_pending(env, &pending);
+    if (pending) {
+      napi_value exception;
+      napi_get_and_clear_last_exception(env, &exception);
+      napi_fatal_exception(env, exception);
+    }
+  }
+  napi_async_destroy(env, s->context);
+  napi_close_handle_scope(env, scope);
+}
+
+static void send_on_poll(uv_poll_t *handle, int status, int events) {
+  send_t *s = handle->data;
+  if (s->finished) return;
+  const char *syscall = "poll";
+  int r;
+  if (status < 0) {
+    int err = 0;
+    socklen_t len = sizeof err;
+    getsockopt(s->sock, SOL_SOCKET, SO_ERROR, &err, &len);
+    r = -(err ? err : EPIPE);
+    syscall = "send";
+  } else {
+    r = send_pump(s, &syscall);
+  }
+  if (r != 0) send_finish(s, r < 0 ? -r : 0, syscall, 0);
 }
 
 /*
- * sendFrames(sockFd, fileFd, offset, length, frameBody, type, token, cb): sends [offset,
- * offset+length) of the file as DATA frames of at most frameBody bytes each.
+ * sendFrames(sockFd, fileFd, offset, length, frameBody, type, cb) → job: sends [offset,
+ * offset+length) of the file as DATA frames of at most frameBody bytes each, on the event loop;
+ * cb(error | null, bytesSent) once.
  */
 static napi_value send_frames(napi_env env, napi_callback_info info) {
-  CALL_ARGS(8);
+  CALL_ARGS(7);
   int32_t sock, fd;
   uint32_t frame_body, type;
   int64_t offset, length;
-  void *token = NULL;
+  napi_valuetype cb_type = napi_undefined;
+  napi_typeof(env, argv[6], &cb_type);
   if (napi_get_value_int32(env, argv[0], &sock) != napi_ok || napi_get_value_int32(env, argv[1], &fd) != napi_ok ||
       !get_int64(env, argv[2], &offset) || !get_int64(env, argv[3], &length) ||
       napi_get_value_uint32(env, argv[4], &frame_body) != napi_ok || frame_body == 0 || frame_body >= UINT32_MAX ||
-      napi_get_value_uint32(env, argv[5], &type) != napi_ok || type > 255 ||
-      napi_get_value_external(env, argv[6], &token) != napi_ok || token == NULL) {
-    napi_throw_type_error(env, NULL, "sendFrames(sockFd, fileFd, offset, length, frameBody, type, token, cb): bad arguments");
+      napi_get_value_uint32(env, argv[5], &type) != napi_ok || type > 255 || cb_type != napi_function) {
+    napi_throw_type_error(env, NULL, "sendFrames(sockFd, fileFd, offset, length, frameBody, type, cb): bad arguments");
     return NULL;
   }
-  job_t *j = new_job(env, fd);
-  if (j == NULL) return NULL;
-  j->sock = fcntl(sock, F_DUPFD_CLOEXEC, 0);
-  if (j->sock < 0) {
-    int e = errno;
-    job_free(env, j);
-    return throw_errno(env, "dup", e);
+  send_t *s = calloc(1, sizeof *s);
+  if (s == NULL) return throw_errno(env, "calloc", ENOMEM);
+  s->sock = dup_fd(env, sock);
+  s->file = s->sock < 0 ? -1 : dup_fd(env, fd);
+  if (s->file < 0) {
+    if (s->sock >= 0) close(s->sock);
+    free(s);
+    return NULL;
   }
-  j->cancelled = token;
-  j->offset = offset;
-  j->length = length;
-  j->frame_body = frame_body;
-  j->type = (uint8_t)type;
-  return queue(env, j, argv[6], argv[7], send_execute, "sockit.sendFrames");
+  uv_loop_t *loop;
+  napi_get_uv_event_loop(env, &loop);
+  int rc = uv_poll_init(loop, &s->poll, s->sock);
+  if (rc != 0) {
+    close(s->sock);
+    close(s->file);
+    free(s);
+    return throw_errno(env, "uv_poll_init", -rc);
+  }
+  s->poll.data = s;
+  s->env = env;
+  s->offset = offset;
+  s->length = length;
+  s->frame_body = frame_body;
+  s->type = (uint8_t)type;
+  s->owners = 2;
+  napi_create_reference(env, argv[6], 1, &s->cb);
+  napi_value resource_name, out;
+  napi_create_string_utf8(env, "sockit.sendFrames", NAPI_AUTO_LENGTH, &resource_name);
+  napi_async_init(env, NULL, resource_name, &s->context);
+  /* The first poll reports the socket writable at once when it has room. */
+  uv_poll_start(&s->poll, UV_WRITABLE, send_on_poll);
+  napi_create_external(env, s, send_finalize, NULL, &out);
+  return out;
+}
+
+/* cancelSend(job): a send still running stops and calls back with ECANCELED, now. */
+static napi_value cancel_send(napi_env env, napi_callback_info info) {
+  CALL_ARGS(1);
+  void *data = NULL;
+  if (napi_get_value_external(env, argv[0], &data) != napi_ok || data == NULL) {
+    napi_throw_type_error(env, NULL, "cancelSend(job): expected a send job");
+    return NULL;
+  }
+  send_finish(data, ECANCELED, "cancel", 1);
+  return NULL;
 }
 
 static napi_value init(napi_env env, napi_value exports) {
@@ -392,9 +439,8 @@ static napi_value init(napi_env env, napi_value exports) {
       EXPORT_FN("sha256Update", sha256_update),
       EXPORT_FN("sha256Hex", sha256_hex),
       EXPORT_FN("hashFile", hash_file),
-      EXPORT_FN("cancelToken", cancel_token),
-      EXPORT_FN("cancel", cancel),
       EXPORT_FN("sendFrames", send_frames),
+      EXPORT_FN("cancelSend", cancel_send),
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -1,8 +1,10 @@
 /**
- * Files to a kernel TCP socket with sendfile(2), and SHA-256 of file ranges on the libuv pool, by
- * sockit's native helper (native/file_send.c, Linux): the bytes of a file never pass through
- * JavaScript memory on the sending side. On loopback the socket takes references to the page-cache
- * pages, so sending a GiB costs the sender no copy at all, where a read/write loop copies it twice.
+ * Files to a kernel TCP socket with sendfile(2) on the event loop, and SHA-256 of file ranges on the
+ * libuv pool, by sockit's native helper (native/file_send.c, Linux): the bytes of a file never pass
+ * through JavaScript memory on the sending side. On loopback the socket takes references to the
+ * page-cache pages, so sending a GiB costs the sender no copy at all, where a read/write loop copies
+ * it twice. Like Node's own socket writes, a send never blocks a thread: when the socket is full it
+ * waits on the event loop (a libuv poll handle) until the socket takes more.
  *
  * `fileSender()` gives the calls, or undefined when the helper is not built, the platform is not
  * Linux, or SOCKIT_SENDFILE=off; callers then read blocks and write them from JavaScript.
@@ -20,9 +22,8 @@ interface FileSendAddon {
   sha256Update(state: Opaque, bytes: Uint8Array): void;
   sha256Hex(state: Opaque, final: boolean): string;
   hashFile(state: Opaque, fd: number, offset: number, length: number, cb: (err: Error | null, done: number) => void): void;
-  cancelToken(): Opaque;
-  cancel(token: Opaque): void;
-  sendFrames(sockFd: number, fileFd: number, offset: number, length: number, frameBody: number, type: number, token: Opaque, cb: (err: Error | null, done: number) => void): void;
+  sendFrames(sockFd: number, fileFd: number, offset: number, length: number, frameBody: number, type: number, cb: (err: Error | null, done: number) => void): Opaque;
+  cancelSend(job: Opaque): void;
 }
 
 /** A running SHA-256 whose state lives in native memory (OpenSSL's, the one node:crypto uses). */
@@ -44,18 +45,19 @@ export interface NativeSha256 {
 export interface FileSender {
   sha256(): NativeSha256;
   /**
-   * Sends `length` bytes of the file at `offset` on the socket `sockFd` as frames of at most
-   * `frameBody` bytes, each behind the 5-byte header [u32 BE body+1][type]. Resolves with the bytes
-   * sent; rejects with a Node-style system error (ECANCELED after `cancel`, ENODATA when the file
-   * ended first, EPIPE/ECONNRESET when the peer went). The caller must not write to the socket
-   * meanwhile.
+   * Starts sending `length` bytes of the file at `offset` on the socket `sockFd` as frames of at
+   * most `frameBody` bytes, each behind the 5-byte header [u32 BE body+1][type]. `done` resolves
+   * with the bytes sent; it rejects with a Node-style system error (ECANCELED after `cancel`,
+   * ENODATA when the file ended first, EPIPE/ECONNRESET when the peer went). The caller must not
+   * write to the socket meanwhile.
    */
-  sendFrames(sockFd: number, fileFd: number, offset: number, length: number, frameBody: number, type: number, cancel: CancelToken): Promise<number>;
-  cancelToken(): CancelToken;
+  sendFrames(sockFd: number, fileFd: number, offset: number, length: number, frameBody: number, type: number): FileSend;
 }
 
-/** Makes sends in flight on it give up (ECANCELED) within ~50 ms. */
-export interface CancelToken {
+/** One sendFrames call in flight. */
+export interface FileSend {
+  readonly done: Promise<number>;
+  /** Stops it now; `done` rejects with ECANCELED (nothing happens once it has settled). */
   cancel(): void;
 }
 
@@ -76,22 +78,23 @@ function wrap(addon: FileSendAddon): FileSender {
         digest: () => addon.sha256Hex(state, true),
       };
     },
-    sendFrames: (sockFd, fileFd, offset, length, frameBody, type, token) =>
-      withCallback((cb) => addon.sendFrames(sockFd, fileFd, offset, length, frameBody, type, (token as TokenImpl).native, cb)),
-    cancelToken: () => new TokenImpl(addon),
+    sendFrames: (sockFd, fileFd, offset, length, frameBody, type) => {
+      let job: Opaque | undefined;
+      let settled = false;
+      const done = withCallback((cb) => {
+        job = addon.sendFrames(sockFd, fileFd, offset, length, frameBody, type, (err, n) => {
+          settled = true;
+          cb(err, n);
+        });
+      });
+      return {
+        done,
+        cancel: () => {
+          if (!settled && job) addon.cancelSend(job);
+        },
+      };
+    },
   };
-}
-
-class TokenImpl implements CancelToken {
-  readonly native: Opaque;
-  readonly #addon: FileSendAddon;
-  constructor(addon: FileSendAddon) {
-    this.#addon = addon;
-    this.native = addon.cancelToken();
-  }
-  cancel(): void {
-    this.#addon.cancel(this.native);
-  }
 }
 
 /** The native calls, or undefined (not built, not Linux, or SOCKIT_SENDFILE=off). */

@@ -25,7 +25,7 @@ import { ConnectionError, FileCodes, NetCodes, SockitError, TimeoutError } from 
 import { DATA_BLOCK_BYTES, decodeMessage, encodeMessage, MAX_FRAME_BYTES, MessageType, type ControlMessage, type Message, type WireErrorCode } from './protocol/messages.js';
 import { FrameSplitter, type FrameSplitterSink } from './protocol/frame-splitter.js';
 import { readInto } from '../io/read-into.js';
-import { fileSender, kernelSocketFd, type CancelToken } from '../io/native-file-send.js';
+import { fileSender, kernelSocketFd, type FileSend } from '../io/native-file-send.js';
 
 /** Memory lent to one read of a file's DATA bytes (see {@link DataTarget}). */
 export interface Landing {
@@ -110,8 +110,8 @@ export class FrameChannel {
   #drainWaiters: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
   /** Resolved when everything written so far has been taken by the kernel. */
   #emptyWaiters: Array<() => void> = [];
-  /** A sendfile in flight: frames sent meanwhile wait in #held, in order. */
-  #fileSend: CancelToken | undefined;
+  /** A sendFileData in progress: frames sent meanwhile wait in #held, in order. */
+  #fileSend: { job: FileSend | undefined; cancelled: boolean } | undefined;
   #held: Array<{ header: Uint8Array; body: Uint8Array; onFlushed: (() => void) | undefined }> = [];
   #heldBytes = 0;
   #lastActivity = performance.now();
@@ -137,7 +137,7 @@ export class FrameChannel {
       this.#drainWaiters = [];
       const err = this.#error ?? new ConnectionError(NetCodes.CONNECTION_CLOSED, 'closed', 'the connection closed while sending');
       for (const w of waiters) w.reject(err);
-      this.#fileSend?.cancel();
+      this.#cancelFileSend();
       this.#releaseEmptyWaiters();
     });
     const idleMs = options.idleTimeoutMs ?? DEFAULT_TRANSFER_IDLE_TIMEOUT_MS;
@@ -302,25 +302,29 @@ export class FrameChannel {
     if (!sender || this.#fileSend) throw new Error('sendFileData: no sendfile path here, or one already running');
     // From now on frames wait in #held (sent from this very tick on, they come after the file);
     // those written before must have left before sendfile writes beside Node's own queue.
-    const token = sender.cancelToken();
-    this.#fileSend = token;
+    const state: { job: FileSend | undefined; cancelled: boolean } = { job: undefined, cancelled: false };
+    this.#fileSend = state;
+    const closed = (): Error => this.#error ?? new ConnectionError(NetCodes.CONNECTION_CLOSED, 'closed', 'the connection closed while sending');
     try {
       await this.#empty();
       for (let pos = offset, end = offset + length; pos < end; ) {
         // Checked before each call: a destroyed socket's descriptor may already belong to another file.
         const sockFd = this.socket.destroyed ? undefined : kernelSocketFd(this.socket);
         if (this.#error) throw this.#error;
-        if (sockFd === undefined) throw new ConnectionError(NetCodes.CONNECTION_CLOSED, 'closed', 'the connection closed while sending');
+        if (state.cancelled || sockFd === undefined) throw closed();
         let n: number;
         try {
-          n = await sender.sendFrames(sockFd, fd, pos, Math.min(FILE_SLICE_BYTES, end - pos), DATA_BLOCK_BYTES, MessageType.DATA, token);
+          state.job = sender.sendFrames(sockFd, fd, pos, Math.min(FILE_SLICE_BYTES, end - pos), DATA_BLOCK_BYTES, MessageType.DATA);
+          n = await state.job.done;
         } catch (err) {
           const code = (err as NodeJS.ErrnoException).code;
           if (code === 'ENODATA') {
             this.socket.destroy();
             throw err;
           }
-          throw this.#error ?? (code === 'ECANCELED' ? new ConnectionError(NetCodes.CONNECTION_CLOSED, 'closed', 'the connection closed while sending') : fromNodeError(err as Error, 'file transfer connection'));
+          throw code === 'ECANCELED' ? closed() : (this.#error ?? fromNodeError(err as Error, 'file transfer connection'));
+        } finally {
+          state.job = undefined;
         }
         pos += n;
         this.#lastActivity = performance.now();
@@ -333,6 +337,13 @@ export class FrameChannel {
       this.#heldBytes = 0;
       for (const f of held) this.#sendFrame(f.header, f.body, f.onFlushed);
     }
+  }
+
+  #cancelFileSend(): void {
+    const f = this.#fileSend;
+    if (!f) return;
+    f.cancelled = true;
+    f.job?.cancel();
   }
 
   /** Resolves when the kernel has taken everything written so far (or the connection is gone). */
@@ -391,7 +402,7 @@ export class FrameChannel {
    */
   destroy(err?: Error): void {
     if (err) this.#fail(err);
-    this.#fileSend?.cancel();
+    this.#cancelFileSend();
     this.#stopTimer();
     this.socket.destroy(err);
   }

@@ -16,6 +16,8 @@ import { FrameChannel } from '../../src/transfer/frame-channel.js';
 import { startFilesServer } from '../../src/transfer/files-server.js';
 import { putFiles } from '../../src/transfer/files-client.js';
 import { isSockitError } from '../../src/errors.js';
+import { encodeMessage, type ControlMessage } from '../../src/transfer/protocol/messages.js';
+import net from 'node:net';
 import { listTree, randomFile, sha256File, tcpPair, tempDir } from './transfer-support.js';
 
 const MiB = 1024 * 1024;
@@ -209,6 +211,55 @@ test('with SOCKIT_SENDFILE=off the block path sends the same files, resume inclu
   } finally {
     if (saved === undefined) delete process.env['SOCKIT_SENDFILE'];
     else process.env['SOCKIT_SENDFILE'] = saved;
+    await server.close(1000);
+    await t.cleanup();
+  }
+});
+
+test('downloads to clients that stop reading hold no thread: with more of them than the libuv pool has threads, the server still serves', needsNative, async () => {
+  const t = tempDir('sendfile-slow-clients');
+  const srv = path.join(t.dir, 'srv');
+  await fsp.mkdir(srv);
+  await randomFile(path.join(srv, 'big.bin'), 64 * MiB);
+  const server = await startFilesServer({ dir: srv, idleTimeoutMs: 60_000 });
+  const stalled: net.Socket[] = [];
+  try {
+    const frame = (m: ControlMessage): Buffer => {
+      const payload = encodeMessage(m);
+      const head = Buffer.alloc(4);
+      head.writeUInt32BE(payload.length, 0);
+      return Buffer.concat([head, payload]);
+    };
+    // Each asks for big.bin, accepts it up front, and never reads: the server's sends fill the socket.
+    const poolThreads = Number(process.env['UV_THREADPOOL_SIZE'] ?? 4);
+    for (let i = 0; i < poolThreads + 2; i++) {
+      const socket = net.connect({ host: '127.0.0.1', port: server.address.port });
+      await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+      socket.pause();
+      socket.write(Buffer.concat([
+        frame({ type: 'hello', version: 1, features: [], agent: 'stalled-test-client' }),
+        frame({ type: 'get', names: ['big.bin'] }),
+        frame({ type: 'accept', id: 0, offset: 0, prefixSha256: '' }),
+      ]));
+      stalled.push(socket);
+    }
+    await delay(500);
+    // An upload needs the pool (statfs, open, write, rename) on the server, in this very process.
+    const file = await randomFile(path.join(t.dir, 'src', 'small.bin'), 300 * 1024);
+    const started = performance.now();
+    const giveUp = new AbortController();
+    const summary = await Promise.race([
+      putFiles({ host: '127.0.0.1', port: server.address.port, paths: [file] }).finally(() => giveUp.abort()),
+      delay(10_000, undefined, { signal: giveUp.signal }).then(
+        () => assert.fail('the upload did not finish within 10 s: the server\'s libuv pool is starved'),
+        () => assert.fail('unreachable: the race was won by the upload'),
+      ),
+    ]);
+    assert.equal(summary.results[0]?.ok, true);
+    assert.ok(performance.now() - started < 5000, `the upload took ${Math.round(performance.now() - started)} ms`);
+    assert.equal(sha256File(path.join(srv, 'small.bin')), sha256File(file));
+  } finally {
+    for (const s of stalled) s.destroy();
     await server.close(1000);
     await t.cleanup();
   }
