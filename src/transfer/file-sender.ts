@@ -3,9 +3,12 @@
  * streams each accepted file once its ACCEPT arrives, and matches DONE / FAIL answers
  * asynchronously, so many small files cost no round trip each.
  *
- * Bytes are read with a FileHandle in DATA_BLOCK_BYTES blocks (write-blocks.ts) and sent from
- * there, hashed with SHA-256 as they go — files of HASH_THREAD_MIN_BYTES or more on the hashing
- * thread, beside the socket's send — and never faster than the socket drains.
+ * Small files are read ahead of their turn and sent from memory. Larger ones, on kernel TCP with
+ * the native helper, go from the page cache to the socket with sendfile(2) while their SHA-256 is
+ * computed on the libuv pool (streamFromPageCache). Otherwise bytes are read with a FileHandle in
+ * DATA_BLOCK_BYTES blocks (write-blocks.ts) and sent from there, hashed with SHA-256 as they go —
+ * files of HASH_THREAD_MIN_BYTES or more on the hashing thread, beside the socket's send — and
+ * never faster than the socket drains.
  */
 import { promises as fsp, readFile as readFileCallback } from 'node:fs';
 import { promisify } from 'node:util';

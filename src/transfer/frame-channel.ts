@@ -8,6 +8,9 @@
  * Out: small messages written in the same tick are corked into one write; callers check the
  * boolean of `send` (false above 8 MiB not yet taken by the kernel) and await
  * {@link FrameChannel.drained} (down to 4 MiB) before producing more.
+ * Large files out: on kernel TCP with the native helper, {@link FrameChannel.sendFileData} sends a
+ * file's DATA frames straight from the page cache with sendfile(2); frames sent meanwhile are held
+ * and follow the file.
  * Stall: if neither a byte arrives nor a write completes for `idleTimeoutMs`, the connection is
  * destroyed with TimeoutError (phase `transfer`).
  *
@@ -386,8 +389,8 @@ export class FrameChannel {
    * `graceMs`) for the peer to close its side too; destroys the socket after that.
    */
   async end(graceMs = 5000): Promise<void> {
-    this.#stopTimer();
     if (this.#fileSend) throw new Error('end() while sendFileData runs');
+    this.#stopTimer();
     if (!this.socket.destroyed) this.socket.end();
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([this.#closed, new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)))]);
