@@ -80,19 +80,10 @@ function wrap(addon: FileSendAddon): FileSender {
     },
     sendFrames: (sockFd, fileFd, offset, length, frameBody, type) => {
       let job: Opaque | undefined;
-      let settled = false;
-      const done = withCallback((cb) => {
-        job = addon.sendFrames(sockFd, fileFd, offset, length, frameBody, type, (err, n) => {
-          settled = true;
-          cb(err, n);
-        });
-      });
-      return {
-        done,
-        cancel: () => {
-          if (!settled && job) addon.cancelSend(job);
-        },
-      };
+      const done = withCallback((cb) => (job = addon.sendFrames(sockFd, fileFd, offset, length, frameBody, type, cb)));
+      // The job stays valid while we hold it; cancelling a finished one does nothing. (No job:
+      // sendFrames threw, and `done` rejected with that.)
+      return { done, cancel: () => job && addon.cancelSend(job) };
     },
   };
 }

@@ -275,7 +275,7 @@ async function streamFile(
 /**
  * streamFile on kernel TCP with the native helper: the bytes go from the page cache to the socket
  * with sendfile(2) and never through our memory; SHA-256 runs on the libuv pool over the same range
- * meanwhile (both in FILE_SLICE_BYTES steps). A file changed while it is sent fails the receiver's
+ * meanwhile (both in 8 MiB steps). A file changed while it is sent fails the receiver's
  * hash check; one that shrinks ends the session with SHORT_TRANSFER.
  */
 async function streamFromPageCache(
@@ -320,7 +320,7 @@ async function streamFromPageCache(
   ch.send({ type: 'end', id, sha256: hash.digest() });
 }
 
-/** Adds [from, to) of the file to `hash` in FILE_SLICE_BYTES steps; resolves with the bytes added. */
+/** Adds [from, to) of the file to `hash` in HASH_SLICE_BYTES steps; resolves with the bytes added. */
 async function hashFileRange(ch: FrameChannel, hash: NativeSha256, fd: number, from: number, to: number, stopped: () => boolean): Promise<number> {
   let pos = from;
   while (pos < to && !stopped()) {
