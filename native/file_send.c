@@ -83,21 +83,6 @@ static napi_value sha256_new(napi_env env, napi_callback_info info) {
   return out;
 }
 
-/* sha256Update(state, bytes): adds bytes from memory, on this thread. */
-static napi_value sha256_update(napi_env env, napi_callback_info info) {
-  CALL_ARGS(2);
-  sha_t *h = get_sha(env, argv[0]);
-  if (h == NULL) return NULL;
-  void *data;
-  size_t length;
-  if (napi_get_typedarray_info(env, argv[1], NULL, &length, &data, NULL, NULL) != napi_ok) {
-    napi_throw_type_error(env, NULL, "expected a Uint8Array");
-    return NULL;
-  }
-  EVP_DigestUpdate(h->ctx, data, length);
-  return NULL;
-}
-
 /* sha256Hex(state, final) → hex digest; without `final` the state goes on (a digest of a copy). */
 static napi_value sha256_hex(napi_env env, napi_callback_info info) {
   CALL_ARGS(2);
@@ -254,10 +239,9 @@ typedef struct {
   int64_t done; /* body bytes sent */
   uint32_t frame_body;
   uint8_t type;
-  int in_frame; /* a frame's header went (or is going) out and its body is not finished */
-  unsigned char head[5];
+  unsigned char head[5]; /* the current frame's header, head_sent bytes of it sent */
   size_t head_sent;
-  int64_t body_left;
+  int64_t body_left; /* the current frame's body still to send; 0 between frames */
   int finished; /* the callback has been called (or is being called) */
   int owners;   /* the poll handle and the JS external: freed when both are done */
 } send_t;
@@ -275,8 +259,8 @@ static void send_finalize(napi_env env, void *data, void *hint) { send_release(d
  * or -errno (and `*syscall`) on failure; -ENODATA when the file ended first.
  */
 static int send_pump(send_t *s, const char **syscall) {
-  while (s->done < s->length || s->in_frame) {
-    if (!s->in_frame) {
+  while (s->done < s->length) {
+    if (s->body_left == 0) {
       int64_t body = s->length - s->done;
       if (body > s->frame_body) body = s->frame_body;
       uint32_t framed = (uint32_t)body + 1;
@@ -284,7 +268,6 @@ static int send_pump(send_t *s, const char **syscall) {
       s->head[4] = s->type;
       s->head_sent = 0;
       s->body_left = body;
-      s->in_frame = 1;
     }
     while (s->head_sent < sizeof s->head) {
       ssize_t n = send(s->sock, s->head + s->head_sent, sizeof s->head - s->head_sent, MSG_MORE | MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -311,7 +294,6 @@ static int send_pump(send_t *s, const char **syscall) {
       if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
       return -errno;
     }
-    s->in_frame = 0;
   }
   return 1;
 }
@@ -436,7 +418,6 @@ static napi_value cancel_send(napi_env env, napi_callback_info info) {
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       EXPORT_FN("sha256New", sha256_new),
-      EXPORT_FN("sha256Update", sha256_update),
       EXPORT_FN("sha256Hex", sha256_hex),
       EXPORT_FN("hashFile", hash_file),
       EXPORT_FN("sendFrames", send_frames),

@@ -19,7 +19,6 @@ type Opaque = object;
 
 interface FileSendAddon {
   sha256New(): Opaque;
-  sha256Update(state: Opaque, bytes: Uint8Array): void;
   sha256Hex(state: Opaque, final: boolean): string;
   hashFile(state: Opaque, fd: number, offset: number, length: number, cb: (err: Error | null, done: number) => void): void;
   sendFrames(sockFd: number, fileFd: number, offset: number, length: number, frameBody: number, type: number, cb: (err: Error | null, done: number) => void): Opaque;
@@ -28,8 +27,6 @@ interface FileSendAddon {
 
 /** A running SHA-256 whose state lives in native memory (OpenSSL's, the one node:crypto uses). */
 export interface NativeSha256 {
-  /** Adds bytes from memory, now. */
-  update(bytes: Uint8Array): void;
   /**
    * Adds `length` bytes of the file at `offset`, read on the libuv pool; resolves with the bytes
    * added (fewer when the file is shorter). One call at a time.
@@ -72,7 +69,6 @@ function wrap(addon: FileSendAddon): FileSender {
     sha256: () => {
       const state = addon.sha256New();
       return {
-        update: (bytes) => addon.sha256Update(state, bytes),
         addFile: (fd, offset, length) => withCallback((cb) => addon.hashFile(state, fd, offset, length, cb)),
         peek: () => addon.sha256Hex(state, false),
         digest: () => addon.sha256Hex(state, true),

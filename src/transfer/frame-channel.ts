@@ -44,6 +44,12 @@ export interface DataTarget {
   reserve(max: number): Landing | undefined;
 }
 
+/** A sendFileData in progress: the slice being sent, and whether the channel stopped it. */
+interface FileSendState {
+  job: FileSend | undefined;
+  cancelled: boolean;
+}
+
 /** Bytes one sendfile call sends before the channel hears of progress (eight DATA frames). */
 const FILE_SLICE_BYTES = 8 * DATA_BLOCK_BYTES;
 
@@ -114,7 +120,7 @@ export class FrameChannel {
   /** Resolved when everything written so far has been taken by the kernel. */
   #emptyWaiters: Array<() => void> = [];
   /** A sendFileData in progress: frames sent meanwhile wait in #held, in order. */
-  #fileSend: { job: FileSend | undefined; cancelled: boolean } | undefined;
+  #fileSend: FileSendState | undefined;
   #held: Array<{ header: Uint8Array; body: Uint8Array; onFlushed: (() => void) | undefined }> = [];
   #heldBytes = 0;
   #lastActivity = performance.now();
@@ -305,7 +311,7 @@ export class FrameChannel {
     if (!sender || this.#fileSend) throw new Error('sendFileData: no sendfile path here, or one already running');
     // From now on frames wait in #held (sent from this very tick on, they come after the file);
     // those written before must have left before sendfile writes beside Node's own queue.
-    const state: { job: FileSend | undefined; cancelled: boolean } = { job: undefined, cancelled: false };
+    const state: FileSendState = { job: undefined, cancelled: false };
     this.#fileSend = state;
     const closed = (): Error => this.#error ?? new ConnectionError(NetCodes.CONNECTION_CLOSED, 'closed', 'the connection closed while sending');
     try {

@@ -7,29 +7,13 @@ import { promises as fsp, statfsSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
-import { startFilesServer, type FilesServerOptions } from '../../src/transfer/files-server.js';
 import { getFiles, listFiles, putFiles } from '../../src/transfer/files-client.js';
 import { FrameChannel } from '../../src/transfer/frame-channel.js';
 import { tcpTransport } from '../../src/io/tcp-transport.js';
 import { isSockitError } from '../../src/errors.js';
-import { listTree, randomFile, sha256File, tempDir, treeDigest } from './transfer-support.js';
+import { listTree, randomFile, sha256File, tempDir, treeDigest, withFilesServer } from './transfer-support.js';
 
 const HOST = '127.0.0.1';
-
-async function withServer(options: Omit<FilesServerOptions, 'dir'>, body: (ctx: { port: number; srv: string; src: string; out: string }) => Promise<void>): Promise<void> {
-  const t = tempDir('files');
-  const srv = path.join(t.dir, 'srv');
-  const src = path.join(t.dir, 'src');
-  const out = path.join(t.dir, 'out');
-  await Promise.all([fsp.mkdir(srv), fsp.mkdir(src), fsp.mkdir(out)]);
-  const server = await startFilesServer({ ...options, dir: srv });
-  try {
-    await body({ port: server.address.port, srv, src, out });
-  } finally {
-    await server.close(1000);
-    await t.cleanup();
-  }
-}
 
 /** A hand-driven client session (for interrupting and stalling on purpose). */
 async function rawSession(port: number): Promise<FrameChannel> {
@@ -50,7 +34,7 @@ function serverEnded(ch: FrameChannel): Promise<void> {
 }
 
 test('empty, 1-byte, multi-MB and Unicode-named files arrive hash-equal, and come back with get', async () => {
-  await withServer({}, async ({ port, srv, src, out }) => {
+  await withFilesServer({}, async ({ port, srv, src, out }) => {
     await fsp.writeFile(path.join(src, 'empty'), '');
     await fsp.writeFile(path.join(src, 'one'), 'x');
     await randomFile(path.join(src, 'big.bin'), 7 * 1024 * 1024 + 123);
@@ -71,7 +55,7 @@ test('empty, 1-byte, multi-MB and Unicode-named files arrive hash-equal, and com
 });
 
 test('nested directories, empty ones included, keep their shape both ways', async () => {
-  await withServer({}, async ({ port, srv, src, out }) => {
+  await withFilesServer({}, async ({ port, srv, src, out }) => {
     const tree = path.join(src, 'tree');
     await randomFile(path.join(tree, 'a', 'b', 'deep.bin'), 100_000);
     await fsp.writeFile(path.join(tree, 'top.txt'), 'top');
@@ -88,7 +72,7 @@ test('nested directories, empty ones included, keep their shape both ways', asyn
 });
 
 test('an existing file is never overwritten: the second upload becomes name (1).ext', async () => {
-  await withServer({}, async ({ port, srv, src }) => {
+  await withFilesServer({}, async ({ port, srv, src }) => {
     const file = path.join(src, 'report.pdf');
     await fsp.writeFile(file, 'first');
     await putFiles({ host: HOST, port, paths: [file] });
@@ -101,7 +85,7 @@ test('an existing file is never overwritten: the second upload becomes name (1).
 });
 
 test('with overwrite the upload replaces the existing file', async () => {
-  await withServer({ overwrite: true }, async ({ port, srv, src }) => {
+  await withFilesServer({ overwrite: true }, async ({ port, srv, src }) => {
     const file = path.join(src, 'notes.txt');
     await fsp.writeFile(file, 'old');
     await putFiles({ host: HOST, port, paths: [file] });
@@ -114,7 +98,7 @@ test('with overwrite the upload replaces the existing file', async () => {
 });
 
 test('two concurrent uploads of the same name both land intact under different names', async () => {
-  await withServer({}, async ({ port, srv, src }) => {
+  await withFilesServer({}, async ({ port, srv, src }) => {
     const a = await randomFile(path.join(src, 'a', 'same.bin'), 3 * 1024 * 1024);
     const b = await randomFile(path.join(src, 'b', 'same.bin'), 3 * 1024 * 1024 + 1);
     const [ra, rb] = await Promise.all([putFiles({ host: HOST, port, paths: [a] }), putFiles({ host: HOST, port, paths: [b] })]);
@@ -126,7 +110,7 @@ test('two concurrent uploads of the same name both land intact under different n
 });
 
 test('a file over --max-size is refused before data flows; the rest of the session continues', async () => {
-  await withServer({ maxFileBytes: 1000 }, async ({ port, srv, src }) => {
+  await withFilesServer({ maxFileBytes: 1000 }, async ({ port, srv, src }) => {
     await randomFile(path.join(src, 'too-big.bin'), 1001);
     await randomFile(path.join(src, 'fits.bin'), 1000);
     const summary = await putFiles({ host: HOST, port, paths: [path.join(src, 'too-big.bin'), path.join(src, 'fits.bin')] });
@@ -140,7 +124,7 @@ test('a file over --max-size is refused before data flows; the rest of the sessi
 });
 
 test('a file larger than the free disk space (statfs) is refused before data flows', async () => {
-  await withServer({}, async ({ port, srv, src }) => {
+  await withFilesServer({}, async ({ port, srv, src }) => {
     const st = statfsSync(srv);
     const free = st.bavail * st.bsize;
     // A sparse file: declares more than the disk holds while using no space itself.
@@ -156,7 +140,7 @@ test('a file larger than the free disk space (statfs) is refused before data flo
 });
 
 test('--read-only refuses uploads with ERR_SOCKIT_READ_ONLY but still lists and serves', async () => {
-  await withServer({ readOnly: true }, async ({ port, srv, src, out }) => {
+  await withFilesServer({ readOnly: true }, async ({ port, srv, src, out }) => {
     await fsp.writeFile(path.join(srv, 'shared.txt'), 'shared');
     await fsp.writeFile(path.join(src, 'upload.txt'), 'nope');
     await assert.rejects(putFiles({ host: HOST, port, paths: [path.join(src, 'upload.txt')] }), (e: unknown) => isSockitError(e, 'ERR_SOCKIT_READ_ONLY'));
@@ -168,7 +152,7 @@ test('--read-only refuses uploads with ERR_SOCKIT_READ_ONLY but still lists and 
 });
 
 test('10,000 small files in one put all arrive', async () => {
-  await withServer({}, async ({ port, srv, src }) => {
+  await withFilesServer({}, async ({ port, srv, src }) => {
     const many = path.join(src, 'many');
     await fsp.mkdir(many);
     const block = Buffer.alloc(1024);
@@ -184,7 +168,7 @@ test('10,000 small files in one put all arrive', async () => {
 });
 
 test('an upload cut off halfway resumes from the .part and ends hash-equal', async () => {
-  await withServer({}, async ({ port, srv, src }) => {
+  await withFilesServer({}, async ({ port, srv, src }) => {
     const file = await randomFile(path.join(src, 'big.bin'), 8 * 1024 * 1024);
     const bytes = await fsp.readFile(file);
     // Interrupt by hand: offer the file, send its first 3 MiB, then close the connection.
@@ -215,7 +199,7 @@ for (const [size, partSize] of [
   [20 * 1024 * 1024 + 12_345, 5 * 1024 * 1024 + 7],
 ] as const) {
   test(`a .part whose bytes differ from the source is not trusted: the upload starts over (${size} bytes)`, async () => {
-    await withServer({}, async ({ port, srv, src }) => {
+    await withFilesServer({}, async ({ port, srv, src }) => {
       const file = await randomFile(path.join(src, 'big.bin'), size);
       await randomFile(path.join(srv, 'big.bin.part'), partSize);
       await fsp.writeFile(path.join(srv, 'big.bin.part.meta'), JSON.stringify({ version: 1, path: 'big.bin', size }));
@@ -229,7 +213,7 @@ for (const [size, partSize] of [
 }
 
 test('an interrupted download resumes from the .part in --out', async () => {
-  await withServer({}, async ({ port, srv, out }) => {
+  await withFilesServer({}, async ({ port, srv, out }) => {
     const file = await randomFile(path.join(srv, 'movie.bin'), 5 * 1024 * 1024 + 7);
     const prefix = (await fsp.readFile(file)).subarray(0, 2 * 1024 * 1024);
     await fsp.writeFile(path.join(out, 'movie.bin.part'), prefix);
@@ -243,7 +227,7 @@ test('an interrupted download resumes from the .part in --out', async () => {
 });
 
 test('a file whose SHA-256 does not match is refused with ERR_SOCKIT_BAD_HASH and discarded', async () => {
-  await withServer({}, async ({ port, srv }) => {
+  await withFilesServer({}, async ({ port, srv }) => {
     const ch = await rawSession(port);
     ch.send({ type: 'put', dir: '' });
     ch.send({ type: 'offer', id: 0, path: 'x.txt', kind: 'file', size: 5 });
@@ -261,7 +245,7 @@ test('a file whose SHA-256 does not match is refused with ERR_SOCKIT_BAD_HASH an
 });
 
 test('a stalled uploader is cut off by the server, which keeps serving others', async () => {
-  await withServer({ idleTimeoutMs: 200 }, async ({ port, srv, src }) => {
+  await withFilesServer({ idleTimeoutMs: 200 }, async ({ port, srv, src }) => {
     const ch = await rawSession(port);
     ch.send({ type: 'put', dir: '' });
     ch.send({ type: 'offer', id: 0, path: 'slow.bin', kind: 'file', size: 100 });

@@ -1,12 +1,14 @@
 /**
  * Shared helpers of the file-transfer tests: the repository root (found by walking up, so the
  * same code works from test/ under tsx and from dist/test/), temporary directories, random files,
- * SHA-256 of files and trees, loopback TCP pairs, and running the built CLI.
+ * SHA-256 of files and trees, loopback TCP pairs, an in-process files server, and running the
+ * built CLI.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, promises as fsp, readFileSync } from 'node:fs';
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
+import { startFilesServer, type FilesServerOptions } from '../../src/transfer/files-server.js';
 import path from 'node:path';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -52,6 +54,28 @@ export async function tcpPair(): Promise<[net.Socket, net.Socket, () => void]> {
   const client = net.connect({ port: (server.address() as net.AddressInfo).port, host: '127.0.0.1', allowHalfOpen: true });
   await new Promise<void>((r) => client.once('connect', r));
   return [await accepted, client, () => server.close()];
+}
+
+/**
+ * A files server in-process on a fresh temporary tree: `srv` is what it shares, `src` and `out` are
+ * empty folders for the test's own files. Closed and removed afterwards.
+ */
+export async function withFilesServer(
+  options: Omit<FilesServerOptions, 'dir'>,
+  body: (ctx: { port: number; srv: string; src: string; out: string }) => Promise<void>,
+): Promise<void> {
+  const t = tempDir('files');
+  const srv = path.join(t.dir, 'srv');
+  const src = path.join(t.dir, 'src');
+  const out = path.join(t.dir, 'out');
+  await Promise.all([fsp.mkdir(srv), fsp.mkdir(src), fsp.mkdir(out)]);
+  const server = await startFilesServer({ ...options, dir: srv });
+  try {
+    await body({ port: server.address.port, srv, src, out });
+  } finally {
+    await server.close(1000);
+    await t.cleanup();
+  }
 }
 
 /** SHA-256 of a file, hex. */
