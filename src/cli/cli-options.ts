@@ -6,7 +6,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError } from '../errors.js';
 import { parseByteSize } from '../core/byte-size.js';
-import { FRAMING_NAMES, isFramingName, DEFAULT_MAX_FRAME_BYTES, type FramingName } from '../framing/index.js';
+import { FRAMING_NAMES, isFramingName, DEFAULT_MAX_FRAME_BYTES, type FramingName } from '../framing/types.js';
 import { TEXT_ENCODINGS, isTextEncodingName, type TextEncodingName } from '../services/text-encoding.js';
 
 /** Options of every message-capable command: how bytes are cut into messages and which charset text uses. */

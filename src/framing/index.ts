@@ -5,7 +5,7 @@
  * (int32 LE, Python's `struct.pack('i', n)`), `len16` (uint16 BE) and `varint` (unsigned LEB128).
  * Every decoder takes a required `maxFrameBytes`; {@link DEFAULT_MAX_FRAME_BYTES} is the usual one.
  */
-import { FRAMING_NAMES, type Framing, type FramingName } from './types.js';
+import { FRAMING_NAMES, isFramingName, type Framing, type FramingName } from './types.js';
 import { unknownFraming } from './framing-errors.js';
 import { raw } from './raw.js';
 import { lines } from './lines.js';
@@ -15,18 +15,10 @@ import { len16 } from './len16.js';
 import { varint } from './varint.js';
 
 export { raw, lines, len32, len32le, len16, varint };
-export { FRAMING_NAMES };
+export { FRAMING_NAMES, DEFAULT_MAX_FRAME_BYTES, isFramingName } from './types.js';
 export type { DecoderOptions, FrameDecoder, Framing, FramingName } from './types.js';
 
-/** The limit sockit uses when none is given: 16 MiB per message. */
-export const DEFAULT_MAX_FRAME_BYTES = 16 * 1024 * 1024;
-
 const FRAMINGS: Readonly<Record<FramingName, Framing>> = { raw, lines, len32, len32le, len16, varint };
-
-/** True when `s` names a framing sockit knows (see {@link FRAMING_NAMES}). */
-export function isFramingName(s: string): s is FramingName {
-  return (FRAMING_NAMES as readonly string[]).includes(s);
-}
 
 /** The framing called `name`. Throws SockitError ERR_SOCKIT_UNKNOWN_FRAMING for other names. */
 export function getFraming(name: FramingName): Framing {

@@ -12,6 +12,14 @@ export const FRAMING_NAMES = ['raw', 'lines', 'len32', 'len32le', 'len16', 'vari
 /** One of {@link FRAMING_NAMES}. */
 export type FramingName = (typeof FRAMING_NAMES)[number];
 
+/** The limit sockit uses when none is given: 16 MiB per message. */
+export const DEFAULT_MAX_FRAME_BYTES = 16 * 1024 * 1024;
+
+/** True when `s` names a framing sockit knows (see {@link FRAMING_NAMES}). */
+export function isFramingName(s: string): s is FramingName {
+  return (FRAMING_NAMES as readonly string[]).includes(s);
+}
+
 /** Options every decoder takes. */
 export interface DecoderOptions {
   /** Largest payload accepted, in bytes. A larger declared length (or longer line) is an error. */

@@ -2,10 +2,18 @@
  * Text charsets for the text services and the CLI: UTF-8 and GBK (the seed 003 programs speak GBK).
  *
  * Node decodes GBK through ICU's TextDecoder but cannot encode it, so both directions go through
- * iconv-lite (a well-kept pure-JS codec) for GBK; UTF-8 uses Node's own Buffer methods.
+ * iconv-lite (a well-kept pure-JS codec) for GBK; UTF-8 uses Node's own Buffer methods. iconv-lite
+ * is loaded on the first GBK use: loading it costs ~13 ms, and most commands (put, get, ls, ...)
+ * never need it.
  */
-import iconv from 'iconv-lite';
+import { createRequire } from 'node:module';
+import type Iconv from 'iconv-lite';
 import { FramingCodes, SockitError } from '../errors.js';
+
+let iconvModule: typeof Iconv | undefined;
+function iconv(): typeof Iconv {
+  return (iconvModule ??= createRequire(import.meta.url)('iconv-lite') as typeof Iconv);
+}
 
 /** The charsets sockit speaks. */
 export const TEXT_ENCODINGS = ['utf8', 'gbk'] as const;
@@ -28,8 +36,8 @@ const utf8: TextCodec = {
 
 const gbk: TextCodec = {
   name: 'gbk',
-  decode: (bytes) => iconv.decode(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), 'gbk'),
-  encode: (text) => iconv.encode(text, 'gbk'),
+  decode: (bytes) => iconv().decode(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), 'gbk'),
+  encode: (text) => iconv().encode(text, 'gbk'),
 };
 
 /** True when `name` is a charset sockit speaks. */

@@ -21,7 +21,8 @@
  * never copied in user space. The target is dropped at the next control frame other than OFFER
  * (the file's END, say), so it never receives another file's bytes.
  */
-import { getFraming } from '../framing/index.js';
+// The agreed cross-team framing API: uint32 big-endian length prefix.
+import { len32 } from '../framing/len32.js';
 import type { StreamSocket } from '../io/stream-transport.js';
 import { fromNodeError } from '../io/node-errors.js';
 import { ConnectionError, FileCodes, NetCodes, SockitError, TimeoutError } from '../errors.js';
@@ -66,9 +67,6 @@ export interface FrameChannelOptions {
 
 /** Default stall timeout of a file transfer. */
 export const DEFAULT_TRANSFER_IDLE_TIMEOUT_MS = 30_000;
-
-// The agreed cross-team framing API: uint32 big-endian length prefix.
-const len32 = getFraming('len32');
 
 const DEFAULT_MAX_QUEUE_BYTES = 4 * 1024 * 1024;
 
