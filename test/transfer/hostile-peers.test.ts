@@ -1,0 +1,124 @@
+// A files server facing peers that send garbage: each bad connection gets an ERROR message that
+// names the problem and is closed; an upload running beside them lands intact; nothing
+// complete-looking is left behind, and the server goes on serving.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { promises as fsp } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import fc from 'fast-check';
+import { putFiles } from '../../src/transfer/files-client.js';
+import { decodeMessage, encodeMessage, MessageType, type ControlMessage, type Message } from '../../src/transfer/protocol/messages.js';
+import { FrameSplitter } from '../../src/transfer/protocol/frame-splitter.js';
+import { len32 } from '../../src/framing/len32.js';
+import { listTree, randomFile, sha256File, withFilesServer } from './transfer-support.js';
+
+const HOST = '127.0.0.1';
+
+function frame(msg: ControlMessage): Buffer {
+  const [header, body] = len32.encode(encodeMessage(msg));
+  return Buffer.concat([header, body]);
+}
+
+function dataFrame(bytes: Buffer): Buffer {
+  const head = Buffer.alloc(5);
+  head.writeUInt32BE(bytes.length + 1, 0);
+  head[4] = MessageType.DATA;
+  return Buffer.concat([head, bytes]);
+}
+
+function rawHeader(length: number, type: number): Buffer {
+  const head = Buffer.alloc(5);
+  head.writeUInt32BE(length, 0);
+  head[4] = type;
+  return head;
+}
+
+const HELLO = frame({ type: 'hello', version: 1, features: [], agent: 'hostile' });
+const PUT = frame({ type: 'put', dir: '' });
+
+/**
+ * Sends `bytes` on a fresh connection, half-closes, and collects what the server says until it
+ * closes. Resolves with the control messages it sent and whether it closed within `ms`.
+ */
+async function hostileSession(port: number, bytes: Buffer, ms = 5000): Promise<{ messages: Message[]; closed: boolean }> {
+  const socket = net.connect({ host: HOST, port, allowHalfOpen: true });
+  const chunks: Buffer[] = [];
+  const closed = await new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    socket.on('data', (c: Buffer) => chunks.push(c));
+    socket.on('error', () => undefined); // a reset after the server's ERROR is expected
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+    socket.on('connect', () => socket.end(bytes));
+  });
+  socket.destroy();
+  const messages: Message[] = [];
+  const splitter = new FrameSplitter(1 << 20);
+  splitter.push(Buffer.concat(chunks), { control: (payload) => messages.push(decodeMessage(payload)), data: () => undefined });
+  return { messages, closed };
+}
+
+// Every one travels as ERR_SOCKIT_BAD_HEADER (the file protocol's code for a peer breaking it); the
+// message says what was wrong.
+const CASES: Array<{ name: string; bytes: Buffer; says: RegExp }> = [
+  { name: 'a frame header declaring 4 GiB', bytes: rawHeader(0xffffffff, MessageType.HELLO), says: /4294967295 bytes exceeds/ },
+  { name: 'an empty frame', bytes: Buffer.from([0, 0, 0, 0]), says: /empty frame/ },
+  { name: 'an unknown message type', bytes: Buffer.concat([rawHeader(3, 0x77), Buffer.from('{}')]), says: /type/ },
+  { name: 'a HELLO whose body is not JSON', bytes: Buffer.concat([rawHeader(6, MessageType.HELLO), Buffer.from('nope!')]), says: /JSON|malformed/ },
+  { name: 'a control message over the 256 KiB limit', bytes: rawHeader(300 * 1024, MessageType.HELLO), says: /limit/ },
+  { name: 'DATA before any file began', bytes: Buffer.concat([HELLO, PUT, dataFrame(Buffer.alloc(10))]), says: /DATA/ },
+  {
+    name: 'more DATA than the file declared',
+    bytes: Buffer.concat([HELLO, PUT, frame({ type: 'offer', id: 0, path: 'small.bin', kind: 'file', size: 10 }), frame({ type: 'begin', id: 0, offset: 0 }), dataFrame(Buffer.alloc(20))]),
+    says: /more than the 10 bytes/,
+  },
+  {
+    name: 'BEGIN for a file never offered',
+    bytes: Buffer.concat([HELLO, PUT, frame({ type: 'begin', id: 7, offset: 0 })]),
+    says: /BEGIN for file 7/,
+  },
+];
+
+test('each malformed input gets an ERROR naming the problem and a closed connection; an upload beside them lands intact', async () => {
+  await withFilesServer({}, async ({ port, srv, src }) => {
+    const big = path.join(src, 'beside.bin');
+    await randomFile(big, 24 * 1024 * 1024);
+    const digest = sha256File(big);
+    const upload = putFiles({ host: HOST, port, paths: [big] });
+    const outcomes = await Promise.all(CASES.map((c) => hostileSession(port, c.bytes)));
+    for (const [i, c] of CASES.entries()) {
+      const { messages, closed } = outcomes[i]!;
+      assert.ok(closed, `${c.name}: the server kept the connection open`);
+      const error = messages.find((m) => m.type === 'error');
+      assert.ok(error && error.type === 'error', `${c.name}: no ERROR message (got ${messages.map((m) => m.type).join(', ') || 'nothing'})`);
+      assert.equal(error.code, 'ERR_SOCKIT_BAD_HEADER', `${c.name}: ${error.message}`);
+      assert.match(error.message, c.says, c.name);
+    }
+    const summary = await upload;
+    assert.equal(summary.failed, 0);
+    assert.equal(sha256File(path.join(srv, 'beside.bin')), digest);
+    // The file that got too much DATA was small: nothing of it may look complete.
+    assert.deepEqual(await listTree(srv), ['beside.bin']);
+  });
+});
+
+test('random bytes, after a HELLO or instead of one, never stop the server from serving the next upload', async () => {
+  await withFilesServer({}, async ({ port, srv, src }) => {
+    await fc.assert(
+      fc.asyncProperty(fc.boolean(), fc.uint8Array({ minLength: 1, maxLength: 4096 }), async (greet, junk) => {
+        const { closed } = await hostileSession(port, Buffer.concat([greet ? HELLO : Buffer.alloc(0), Buffer.from(junk)]));
+        // The peer half-closed after its junk: the server must not wait for more.
+        assert.ok(closed, 'the server kept a half-closed garbage connection open');
+      }),
+      { numRuns: 60 },
+    );
+    await fsp.writeFile(path.join(src, 'after.txt'), 'still serving');
+    const summary = await putFiles({ host: HOST, port, paths: [path.join(src, 'after.txt')] });
+    assert.equal(summary.failed, 0);
+    assert.equal(await fsp.readFile(path.join(srv, 'after.txt'), 'utf8'), 'still serving');
+    assert.deepEqual(await listTree(srv), ['after.txt']);
+  });
+});
