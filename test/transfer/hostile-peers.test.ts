@@ -1,13 +1,16 @@
 // A files server facing peers that send garbage: each bad connection gets an ERROR message that
-// names the problem and is closed; an upload running beside them lands intact; nothing
-// complete-looking is left behind, and the server goes on serving.
+// names the problem (sockit protocol) or a log line (classic, which has no way to answer) and is
+// closed; an upload running beside them lands intact; nothing complete-looking is left behind, and
+// the server goes on serving.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { promises as fsp } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import fc from 'fast-check';
 import { putFiles } from '../../src/transfer/files-client.js';
+import { sendClassic } from '../../src/transfer/classic.js';
 import { decodeMessage, encodeMessage, MessageType, type ControlMessage, type Message } from '../../src/transfer/protocol/messages.js';
 import { FrameSplitter } from '../../src/transfer/protocol/frame-splitter.js';
 import { len32 } from '../../src/framing/len32.js';
@@ -120,5 +123,42 @@ test('random bytes, after a HELLO or instead of one, never stop the server from 
     assert.equal(summary.failed, 0);
     assert.equal(await fsp.readFile(path.join(srv, 'after.txt'), 'utf8'), 'still serving');
     assert.deepEqual(await listTree(srv), ['after.txt']);
+  });
+});
+
+function classicUpload(header: string | Buffer, body: Buffer = Buffer.alloc(0), declared?: number): Buffer {
+  const json = Buffer.isBuffer(header) ? header : Buffer.from(header, 'utf8');
+  const prefix = Buffer.alloc(4);
+  prefix.writeInt32LE(declared ?? json.length, 0);
+  return Buffer.concat([prefix, json, body]);
+}
+
+const CLASSIC_CASES: Array<{ name: string; bytes: Buffer; says: RegExp }> = [
+  { name: 'a negative header length', bytes: classicUpload('{}', Buffer.alloc(0), -5), says: /length -5 is not positive/ },
+  { name: 'a 1 GiB header length', bytes: classicUpload('{}', Buffer.alloc(0), 1 << 30), says: /exceeds the 65536-byte limit/ },
+  { name: 'a header that is not JSON', bytes: classicUpload('filename=x'), says: /not UTF-8 JSON/ },
+  { name: 'a header that is not UTF-8', bytes: classicUpload(Buffer.from([0x7b, 0xff, 0xfe, 0x7d])), says: /not UTF-8 JSON/ },
+  { name: 'a header without a filename', bytes: classicUpload('{"filesize": 3}', Buffer.from('abc')), says: /no "filename"/ },
+  { name: 'a negative filesize', bytes: classicUpload('{"filename": "a.txt", "filesize": -1}'), says: /non-negative integer "filesize"/ },
+  { name: 'a fractional filesize', bytes: classicUpload('{"filename": "a.txt", "filesize": 1.5}', Buffer.from('ab')), says: /non-negative integer "filesize"/ },
+  { name: 'fewer bytes than declared', bytes: classicUpload('{"filename": "short.txt", "filesize": 100}', Buffer.from('only 13 bytes')), says: /13 of the 100 bytes|ERR_SOCKIT_SHORT_TRANSFER/ },
+];
+
+test('classic protocol: each malformed upload is refused in the log and closed, nothing is stored, and a good upload follows', async () => {
+  const lines: string[] = [];
+  await withFilesServer({ protocol: 'classic', log: (l) => lines.push(...l.split('\n')) }, async ({ port, srv, src }) => {
+    const outcomes = await Promise.all(CLASSIC_CASES.map((c) => hostileSession(port, c.bytes)));
+    for (const [i, c] of CLASSIC_CASES.entries()) assert.ok(outcomes[i]!.closed, `${c.name}: the server kept the connection open`);
+    // The log lines come in any order (the sessions ran at once), a short upload's only after its
+    // part is deleted: wait for them, then each case must have its line.
+    const failures = (): string[] => lines.filter((l) => l.includes('classic upload failed'));
+    for (const until = Date.now() + 5000; failures().length < CLASSIC_CASES.length && Date.now() < until; ) await delay(10);
+    assert.equal(failures().length, CLASSIC_CASES.length, failures().join('\n'));
+    for (const c of CLASSIC_CASES) assert.ok(failures().some((l) => c.says.test(l)), `${c.name}: no log line matching ${c.says}`);
+    assert.deepEqual(await listTree(srv), []);
+    const good = path.join(src, 'good.txt');
+    await fsp.writeFile(good, 'classic still works');
+    await sendClassic({ host: HOST, port, file: good });
+    assert.equal(await fsp.readFile(path.join(srv, 'good.txt'), 'utf8'), 'classic still works');
   });
 });
