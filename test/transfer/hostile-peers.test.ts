@@ -1,7 +1,8 @@
-// A files server facing peers that send garbage: each bad connection gets an ERROR message that
-// names the problem (sockit protocol) or a log line (classic, which has no way to answer) and is
-// closed; an upload running beside them lands intact; nothing complete-looking is left behind, and
-// the server goes on serving.
+// Peers that break the file protocols. A files server facing garbage: each bad connection gets an
+// ERROR message that names the problem (sockit protocol) or a log line (classic, which has no way to
+// answer) and is closed; an upload running beside them lands intact; nothing complete-looking is
+// left behind, and the server goes on serving. And `get` facing a lying server: every lie fails
+// with a clear code, and --out holds nothing that looks complete.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { promises as fsp } from 'node:fs';
@@ -9,12 +10,16 @@ import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import fc from 'fast-check';
-import { putFiles } from '../../src/transfer/files-client.js';
+import { getFiles, putFiles } from '../../src/transfer/files-client.js';
+import { FrameChannel } from '../../src/transfer/frame-channel.js';
+import { tcpTransport } from '../../src/io/tcp-transport.js';
+import { isSockitError } from '../../src/errors.js';
+import { createHash } from 'node:crypto';
 import { sendClassic } from '../../src/transfer/classic.js';
 import { decodeMessage, encodeMessage, MessageType, type ControlMessage, type Message } from '../../src/transfer/protocol/messages.js';
 import { FrameSplitter } from '../../src/transfer/protocol/frame-splitter.js';
 import { len32 } from '../../src/framing/len32.js';
-import { listTree, randomFile, sha256File, withFilesServer } from './transfer-support.js';
+import { listTree, randomFile, sha256File, tempDir, withFilesServer } from './transfer-support.js';
 
 const HOST = '127.0.0.1';
 
@@ -161,4 +166,73 @@ test('classic protocol: each malformed upload is refused in the log and closed, 
     await sendClassic({ host: HOST, port, file: good });
     assert.equal(await fsp.readFile(path.join(srv, 'good.txt'), 'utf8'), 'classic still works');
   });
+});
+
+/**
+ * A server that answers a GET by offering one file of `declared` bytes and then misbehaving as
+ * `lie` says; `get` runs against it. Resolves with get's outcome and what --out holds afterwards.
+ */
+async function getFromLiar(declared: number, lie: (ch: FrameChannel) => Promise<void>): Promise<{ outcome: Awaited<ReturnType<typeof getFiles>> | Error; files: string[] }> {
+  const t = tempDir('liar');
+  const listener = await tcpTransport.listen({ host: HOST, port: 0 });
+  listener.once('connection', (socket) => {
+    void (async () => {
+      const ch = new FrameChannel(socket);
+      await ch.next(); // HELLO
+      ch.send({ type: 'hello', version: 1, features: [], agent: 'liar' });
+      await ch.next(); // GET
+      ch.send({ type: 'offer', id: 0, path: 'lie.bin', kind: 'file', size: declared });
+      if ((await ch.next())?.type !== 'accept') return ch.destroy();
+      ch.send({ type: 'begin', id: 0, offset: 0 });
+      await lie(ch);
+      // Whatever the client says now (FAIL, ERROR), the session is over for the liar.
+      await ch.next().catch(() => undefined);
+      ch.send({ type: 'bye', files: 0, bytes: 0 });
+      await ch.end(500).catch(() => undefined);
+    })().catch(() => undefined);
+  });
+  try {
+    const outcome = await getFiles({ host: HOST, port: listener.address.port, names: ['lie.bin'], outDir: t.dir }).catch((err: Error) => err);
+    return { outcome, files: await listTree(t.dir) };
+  } finally {
+    await listener.close();
+    await t.cleanup();
+  }
+}
+
+test('get from a lying server: too many bytes, a wrong SHA-256, too few bytes or garbage fail clearly and store nothing complete', async () => {
+  const body = Buffer.alloc(1000, 7);
+  const rightHash = createHash('sha256').update(body).digest('hex');
+
+  const tooMany = await getFromLiar(1000, async (ch) => {
+    ch.sendData(Buffer.concat([body, body]));
+    ch.send({ type: 'end', id: 0, sha256: rightHash });
+  });
+  assert.ok(tooMany.outcome instanceof Error && isSockitError(tooMany.outcome), `too many bytes: ${String(tooMany.outcome)}`);
+  assert.match(tooMany.outcome.message, /more than the 1000 bytes/);
+  assert.deepEqual(tooMany.files, []);
+
+  const wrongHash = await getFromLiar(1000, async (ch) => {
+    ch.sendData(body);
+    ch.send({ type: 'end', id: 0, sha256: '00'.repeat(32) });
+  });
+  assert.ok(!(wrongHash.outcome instanceof Error), String(wrongHash.outcome));
+  assert.equal(wrongHash.outcome.results[0]?.ok, false);
+  assert.equal(wrongHash.outcome.results[0]?.error?.code, 'ERR_SOCKIT_BAD_HASH');
+  assert.deepEqual(wrongHash.files, []);
+
+  const tooFew = await getFromLiar(1000, async (ch) => {
+    ch.sendData(body.subarray(0, 600));
+    ch.send({ type: 'end', id: 0, sha256: rightHash });
+  });
+  assert.ok(!(tooFew.outcome instanceof Error), String(tooFew.outcome));
+  assert.equal(tooFew.outcome.results[0]?.ok, false);
+  assert.equal(tooFew.outcome.results[0]?.error?.code, 'ERR_SOCKIT_SHORT_TRANSFER');
+  assert.deepEqual(tooFew.files, []);
+
+  const garbage = await getFromLiar(1000, async (ch) => {
+    ch.socket.write(Buffer.from('this is not a frame at all, just text that a confused peer sent'));
+  });
+  assert.ok(garbage.outcome instanceof Error && isSockitError(garbage.outcome), `garbage: ${String(garbage.outcome)}`);
+  assert.deepEqual(garbage.files, []);
 });
