@@ -5,6 +5,7 @@
 // with a clear code, and --out holds nothing that looks complete.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -14,7 +15,6 @@ import { getFiles, putFiles } from '../../src/transfer/files-client.js';
 import { FrameChannel } from '../../src/transfer/frame-channel.js';
 import { tcpTransport } from '../../src/io/tcp-transport.js';
 import { isSockitError } from '../../src/errors.js';
-import { createHash } from 'node:crypto';
 import { sendClassic } from '../../src/transfer/classic.js';
 import { decodeMessage, encodeMessage, MessageType, type ControlMessage, type Message } from '../../src/transfer/protocol/messages.js';
 import { FrameSplitter } from '../../src/transfer/protocol/frame-splitter.js';
