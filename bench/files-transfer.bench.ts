@@ -12,6 +12,9 @@
  * 3. many small files: 10,000 × 1 KiB files in one `sockit put` against `tar cf - DIR | nc -N`
  *    → `nc -l -p P | tar xf -` (the "zip it first" way), files per second.
  *
+ * The throughput part also reports the CPU time (user + system) of sockit's two processes and of
+ * nc's two, read from /proc every 20 ms: on 2 vCPUs the CPU bill is what decides the race.
+ *
  * Runs alternate A/B (A first on even rounds, B first on odd), RUNS rounds (default 5), medians.
  * Everything lives in a temp dir under /tmp, deleted at the end.
  *
@@ -102,9 +105,28 @@ async function waitListening(port: number): Promise<void> {
   while (!listening(port)) await new Promise((r) => setTimeout(r, 5));
 }
 
-/** Peak RSS (VmHWM, KiB) of a running process, sampled until it exits. */
-function watchPeak(pid: number): { peakKiB: () => number; stop: () => void } {
+/** CPU time (user + system, ms) a process has used so far, from /proc/PID/stat; undefined once it is gone. */
+function cpuMs(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15.
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Clock ticks per second of /proc's CPU times (USER_HZ: 100 on Linux). */
+const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+
+/**
+ * Peak RSS (VmHWM, KiB) and CPU time (ms) of a running process, sampled every 20 ms until it exits:
+ * the CPU of its last 20 ms may be missed.
+ */
+function watchProcess(pid: number): { peakKiB: () => number; cpuMs: () => number; stop: () => void } {
   let peak = 0;
+  let cpu = 0;
   const sample = (): void => {
     try {
       const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -112,10 +134,11 @@ function watchPeak(pid: number): { peakKiB: () => number; stop: () => void } {
     } catch {
       // The process has exited: the last sample stands.
     }
+    cpu = cpuMs(pid) ?? cpu;
   };
   const timer = setInterval(sample, 20);
   sample();
-  return { peakKiB: () => (sample(), peak), stop: () => clearInterval(timer) };
+  return { peakKiB: () => (sample(), peak), cpuMs: () => (sample(), cpu), stop: () => clearInterval(timer) };
 }
 
 interface SockitServer {
@@ -155,22 +178,23 @@ async function startSockitServer(dir: string): Promise<SockitServer> {
   };
 }
 
-async function runSockitPut(args: string[], port: number): Promise<{ ms: number; clientPeakKiB: number }> {
+async function runSockitPut(args: string[], port: number): Promise<{ ms: number; clientPeakKiB: number; clientCpuMs: number }> {
   const t0 = performance.now();
   const child = spawn(process.execPath, [SOCKIT, 'put', ...args, '127.0.0.1', String(port)], { stdio: ['ignore', 'ignore', 'inherit'] });
-  const watch = watchPeak(child.pid!);
+  const watch = watchProcess(child.pid!);
   const code = await exited(child);
   const ms = performance.now() - t0;
   watch.stop();
   if (code !== 0) throw new Error(`sockit put exited ${code}`);
-  return { ms, clientPeakKiB: watch.peakKiB() };
+  return { ms, clientPeakKiB: watch.peakKiB(), clientCpuMs: watch.cpuMs() };
 }
 
 /**
  * `nc -l -p P > out` and `nc -N 127.0.0.1 P < file`; with `hashed`, SHA-256 by OpenSSL on both ends
- * through tee; or with tar on both ends for a directory.
+ * through tee; or with tar on both ends for a directory. `cpuMs` (both nc processes) only for the
+ * plain file pair, whose processes are nc itself.
  */
-async function runNc(input: { file?: string; dir?: string; hashed?: boolean }, outDir: string): Promise<number> {
+async function runNc(input: { file?: string; dir?: string; hashed?: boolean }, outDir: string): Promise<{ ms: number; cpuMs?: number }> {
   const port = await freePort();
   const outFile = path.join(outDir, 'nc.out');
   const listener = input.file
@@ -179,16 +203,20 @@ async function runNc(input: { file?: string; dir?: string; hashed?: boolean }, o
       : spawn('sh', ['-c', `exec nc -l -p ${port} > '${outFile}'`], { stdio: 'ignore' })
     : spawn('sh', ['-c', `nc -l -p ${port} | tar xf - -C '${outDir}'`], { stdio: 'ignore' });
   await waitListening(port);
+  const plain = input.file !== undefined && !input.hashed;
+  const listenerWatch = plain ? watchProcess(listener.pid!) : undefined;
   const t0 = performance.now();
   const client = input.file
     ? input.hashed
       ? spawn('bash', ['-c', `tee >(openssl dgst -sha256 > '${outFile}.sent.sha256') < '${input.file}' | nc -N 127.0.0.1 ${port}; wait`], { stdio: 'ignore' })
       : spawn('sh', ['-c', `exec nc -N 127.0.0.1 ${port} < '${input.file}'`], { stdio: 'ignore' })
     : spawn('sh', ['-c', `tar cf - -C '${path.dirname(input.dir!)}' '${path.basename(input.dir!)}' | nc -N 127.0.0.1 ${port}`], { stdio: 'ignore' });
+  const clientWatch = plain ? watchProcess(client.pid!) : undefined;
   const [c1, c2] = await Promise.all([exited(client), exited(listener)]);
   const ms = performance.now() - t0;
+  for (const w of [listenerWatch, clientWatch]) w?.stop();
   if (c1 !== 0 || c2 !== 0) throw new Error(`nc exited ${c1}/${c2}`);
-  return ms;
+  return { ms, cpuMs: plain ? listenerWatch!.cpuMs() + clientWatch!.cpuMs() : undefined };
 }
 
 async function main(): Promise<void> {
@@ -212,6 +240,8 @@ async function throughput(work: string): Promise<void> {
   const sockitMs: number[] = [];
   const ncMs: number[] = [];
   const ncShaMs: number[] = [];
+  const sockitCpu: Array<{ client: number; server: number }> = [];
+  const ncCpu: number[] = [];
   for (let round = 0; round < RUNS; round++) {
     const order = round % 2 === 0 ? ['sockit', 'nc', 'nc+sha'] : ['nc+sha', 'nc', 'sockit'];
     for (const who of order) {
@@ -221,15 +251,20 @@ async function throughput(work: string): Promise<void> {
       settle();
       if (who === 'sockit') {
         const server = await startSockitServer(dir);
+        const serverCpu0 = cpuMs(server.child.pid!) ?? 0;
         const r = await runSockitPut([src], server.port);
+        const serverCpu = (cpuMs(server.child.pid!) ?? serverCpu0) - serverCpu0;
         await server.stop();
         sockitMs.push(r.ms);
+        sockitCpu.push({ client: r.clientCpuMs, server: serverCpu });
         if (round === 0 && (await sha256(path.join(dir, 'big.bin'))) !== srcHash) throw new Error('sockit: received file differs');
       } else if (who === 'nc') {
-        ncMs.push(await runNc({ file: src }, dir));
+        const r = await runNc({ file: src }, dir);
+        ncMs.push(r.ms);
+        ncCpu.push(r.cpuMs!);
         if (round === 0 && (await sha256(path.join(dir, 'nc.out'))) !== srcHash) throw new Error('nc: received file differs');
       } else {
-        ncShaMs.push(await runNc({ file: src, hashed: true }, dir));
+        ncShaMs.push((await runNc({ file: src, hashed: true }, dir)).ms);
         const digests = ['nc.out.sha256', 'nc.out.sent.sha256'].map((f) => readFileSync(path.join(dir, f), 'utf8').trim().split(/\s+/).pop());
         if (round === 0 && (digests[0] !== srcHash || digests[1] !== srcHash)) throw new Error(`nc+sha: digests ${digests.join(' ')} differ from ${srcHash}`);
       }
@@ -244,6 +279,10 @@ async function throughput(work: string): Promise<void> {
   console.log(`  ratio sockit / nc throughput         : ${(median(ncMs) / median(sockitMs)).toFixed(2)}×`);
   console.log(`  ratio (nc + SHA-256) / nc            : ${(median(ncMs) / median(ncShaMs)).toFixed(2)}×`);
   console.log(`  ratio sockit / (nc + SHA-256)        : ${(median(ncShaMs) / median(sockitMs)).toFixed(2)}×`);
+  // CPU, from /proc sampled every 20 ms (10 ms ticks): what each contestant asks of the machine.
+  const sc = median(sockitCpu.map((c) => c.client));
+  const ss = median(sockitCpu.map((c) => c.server));
+  console.log(`  CPU per run, medians: sockit ${(sc + ss).toFixed(0)} ms (put ${sc.toFixed(0)}, listen ${ss.toFixed(0)}); nc ${median(ncCpu).toFixed(0)} ms (both processes)`);
 
   rmSync(src);
 }
@@ -254,7 +293,7 @@ async function memory(work: string): Promise<void> {
   const dir2 = path.join(work, 'recv-mem');
   mkdirSync(dir2);
   const server = await startSockitServer(dir2);
-  const serverWatch = watchPeak(server.child.pid!);
+  const serverWatch = watchProcess(server.child.pid!);
   const r2 = await runSockitPut([src2], server.port);
   const serverPeak = serverWatch.peakKiB();
   serverWatch.stop();
@@ -286,7 +325,7 @@ async function smallFiles(work: string): Promise<void> {
         sockitSmall.push((await runSockitPut([many], s.port)).ms);
         await s.stop();
       } else {
-        tarSmall.push(await runNc({ dir: many }, dir));
+        tarSmall.push((await runNc({ dir: many }, dir)).ms);
       }
     }
   }
