@@ -105,6 +105,9 @@ async function waitListening(port: number): Promise<void> {
   while (!listening(port)) await new Promise((r) => setTimeout(r, 5));
 }
 
+/** Clock ticks per second of /proc's CPU times (USER_HZ: 100 on Linux). */
+const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+
 /** CPU time (user + system, ms) a process has used so far, from /proc/PID/stat; undefined once it is gone. */
 function cpuMs(pid: number): number | undefined {
   try {
@@ -116,9 +119,6 @@ function cpuMs(pid: number): number | undefined {
     return undefined;
   }
 }
-
-/** Clock ticks per second of /proc's CPU times (USER_HZ: 100 on Linux). */
-const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 
 /**
  * Peak RSS (VmHWM, KiB) and CPU time (ms) of a running process, sampled every 20 ms until it exits:

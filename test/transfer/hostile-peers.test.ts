@@ -16,25 +16,13 @@ import { FrameChannel } from '../../src/transfer/frame-channel.js';
 import { tcpTransport } from '../../src/io/tcp-transport.js';
 import { isSockitError } from '../../src/errors.js';
 import { sendClassic } from '../../src/transfer/classic.js';
-import { decodeMessage, encodeMessage, MessageType, type ControlMessage, type Message } from '../../src/transfer/protocol/messages.js';
+import { decodeMessage, MessageType, type Message } from '../../src/transfer/protocol/messages.js';
 import { FrameSplitter } from '../../src/transfer/protocol/frame-splitter.js';
-import { len32 } from '../../src/framing/len32.js';
-import { listTree, randomFile, sha256File, tempDir, withFilesServer } from './transfer-support.js';
+import { controlFrame, dataFrame, listTree, randomFile, sha256File, tempDir, withFilesServer } from './transfer-support.js';
 
 const HOST = '127.0.0.1';
 
-function frame(msg: ControlMessage): Buffer {
-  const [header, body] = len32.encode(encodeMessage(msg));
-  return Buffer.concat([header, body]);
-}
-
-function dataFrame(bytes: Buffer): Buffer {
-  const head = Buffer.alloc(5);
-  head.writeUInt32BE(bytes.length + 1, 0);
-  head[4] = MessageType.DATA;
-  return Buffer.concat([head, bytes]);
-}
-
+/** A frame header declaring `length` bytes (type byte included), with nothing behind it. */
 function rawHeader(length: number, type: number): Buffer {
   const head = Buffer.alloc(5);
   head.writeUInt32BE(length, 0);
@@ -42,8 +30,8 @@ function rawHeader(length: number, type: number): Buffer {
   return head;
 }
 
-const HELLO = frame({ type: 'hello', version: 1, features: [], agent: 'hostile' });
-const PUT = frame({ type: 'put', dir: '' });
+const HELLO = controlFrame({ type: 'hello', version: 1, features: [], agent: 'hostile' });
+const PUT = controlFrame({ type: 'put', dir: '' });
 
 /**
  * Sends `bytes` on a fresh connection, half-closes, and collects what the server says until it
@@ -80,12 +68,12 @@ const CASES: Array<{ name: string; bytes: Buffer; says: RegExp }> = [
   { name: 'DATA before any file began', bytes: Buffer.concat([HELLO, PUT, dataFrame(Buffer.alloc(10))]), says: /DATA/ },
   {
     name: 'more DATA than the file declared',
-    bytes: Buffer.concat([HELLO, PUT, frame({ type: 'offer', id: 0, path: 'small.bin', kind: 'file', size: 10 }), frame({ type: 'begin', id: 0, offset: 0 }), dataFrame(Buffer.alloc(20))]),
+    bytes: Buffer.concat([HELLO, PUT, controlFrame({ type: 'offer', id: 0, path: 'small.bin', kind: 'file', size: 10 }), controlFrame({ type: 'begin', id: 0, offset: 0 }), dataFrame(Buffer.alloc(20))]),
     says: /more than the 10 bytes/,
   },
   {
     name: 'BEGIN for a file never offered',
-    bytes: Buffer.concat([HELLO, PUT, frame({ type: 'begin', id: 7, offset: 0 })]),
+    bytes: Buffer.concat([HELLO, PUT, controlFrame({ type: 'begin', id: 7, offset: 0 })]),
     says: /BEGIN for file 7/,
   },
 ];

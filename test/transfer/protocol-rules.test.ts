@@ -8,7 +8,7 @@ import { decodeClassicHeader, decodeClassicLength, encodeClassicHeader } from '.
 import { decodeMessage, encodeMessage, MAX_CONTROL_BYTES, MAX_FRAME_BYTES, MessageType, type ControlMessage } from '../../src/transfer/protocol/messages.js';
 import { FrameSplitter } from '../../src/transfer/protocol/frame-splitter.js';
 import { FileTransferError, isSockitError } from '../../src/errors.js';
-import { FORBIDDEN_PATHS } from './transfer-support.js';
+import { FORBIDDEN_PATHS, wireFrame } from './transfer-support.js';
 
 test('every forbidden path form is refused with ERR_SOCKIT_FORBIDDEN_PATH and a reason', () => {
   for (const p of FORBIDDEN_PATHS) {
@@ -104,12 +104,6 @@ test('malformed sockit messages are ProtocolErrors with ERR_SOCKIT_BAD_HEADER', 
   bad(Buffer.concat([Buffer.from([MessageType.LS]), Buffer.alloc(MAX_CONTROL_BYTES + 1, 0x20)]));
 });
 
-function frame(payload: Buffer): Buffer {
-  const head = Buffer.alloc(4);
-  head.writeUInt32BE(payload.length);
-  return Buffer.concat([head, payload]);
-}
-
 /** Feeds `stream` to a fresh splitter in chunks of `chunkBytes`; returns what came out, in order. */
 function split(stream: Buffer, chunkBytes: number): Array<{ control: Buffer } | { data: Buffer }> {
   const out: Array<{ control: Buffer } | { data: Buffer }> = [];
@@ -129,7 +123,7 @@ test('the frame splitter hands DATA on in slices and control frames whole, whate
   const fileBytes = Buffer.from(Array.from({ length: 5000 }, (_, i) => (i * 7) & 0xff));
   const dataPayload = Buffer.concat([Buffer.from([MessageType.DATA]), fileBytes]);
   const end = encodeMessage({ type: 'end', id: 0, sha256: 'a'.repeat(64) });
-  const stream = Buffer.concat([frame(hello), frame(dataPayload), frame(Buffer.from([MessageType.DATA])), frame(end)]);
+  const stream = Buffer.concat([wireFrame(hello), wireFrame(dataPayload), wireFrame(Buffer.from([MessageType.DATA])), wireFrame(end)]);
   for (const chunkBytes of [1, 3, 4, 5, 64, 4099, stream.length]) {
     const out = split(stream, chunkBytes);
     const controls = out.flatMap((o) => ('control' in o ? [o.control] : []));
@@ -147,7 +141,7 @@ test('the frame splitter hands DATA on in slices and control frames whole, whate
 test('headLeft counts the bytes until the next frame\'s type is known, so reads between frames never reach into a DATA body', () => {
   const dataPayload = Buffer.concat([Buffer.from([MessageType.DATA]), Buffer.alloc(3, 9)]);
   const end = encodeMessage({ type: 'end', id: 0, sha256: 'a'.repeat(64) });
-  const stream = Buffer.concat([frame(dataPayload), frame(end), frame(dataPayload)]);
+  const stream = Buffer.concat([wireFrame(dataPayload), wireFrame(end), wireFrame(dataPayload)]);
   const splitter = new FrameSplitter(MAX_FRAME_BYTES);
   const seen: number[] = [];
   for (let at = 0; at < stream.length; at++) {
@@ -175,6 +169,6 @@ test('the frame splitter refuses oversized, empty, oversized-control and truncat
   bigControl[4] = MessageType.LS;
   assert.throws(() => push(bigControl), (e: unknown) => isSockitError(e, 'ERR_SOCKIT_BAD_HEADER'));
   const truncated = new FrameSplitter(MAX_FRAME_BYTES);
-  truncated.push(frame(Buffer.from([MessageType.DATA, 1, 2, 3])).subarray(0, 6), { control: () => undefined, data: () => undefined });
+  truncated.push(wireFrame(Buffer.from([MessageType.DATA, 1, 2, 3])).subarray(0, 6), { control: () => undefined, data: () => undefined });
   assert.throws(() => truncated.end(), (e: unknown) => isSockitError(e, 'ERR_SOCKIT_TRUNCATED_FRAME'));
 });

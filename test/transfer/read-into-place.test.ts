@@ -12,17 +12,9 @@ import fc from 'fast-check';
 import { readInto } from '../../src/io/read-into.js';
 import { FrameChannel } from '../../src/transfer/frame-channel.js';
 import { BlockGatherer, type GatheredBlock } from '../../src/transfer/block-gatherer.js';
-import { encodeMessage, MessageType, type ControlMessage } from '../../src/transfer/protocol/messages.js';
 import { takeBlock, giveBackBlock, WRITE_BLOCK_BYTES } from '../../src/transfer/write-blocks.js';
-import { tcpPair } from './transfer-support.js';
+import { controlFrame, dataFrame, tcpPair } from './transfer-support.js';
 
-function frame(payload: Buffer): Buffer {
-  const head = Buffer.alloc(4);
-  head.writeUInt32BE(payload.length, 0);
-  return Buffer.concat([head, payload]);
-}
-const control = (m: ControlMessage): Buffer => frame(encodeMessage(m));
-const dataFrame = (bytes: Buffer): Buffer => frame(Buffer.concat([Buffer.from([MessageType.DATA]), bytes]));
 
 test('readInto: an accepted socket and a connecting one read into our memory, bytes buffered before the switch first, then end', async () => {
   const [accepted, client, close] = await tcpPair();
@@ -102,13 +94,13 @@ async function sendAndGather(files: Buffer[], plans: FilePlan[], cuts: number[],
     const ch = new FrameChannel(accepted, { idleTimeoutMs: 0 });
     const wire: Buffer[] = [];
     files.forEach((f, id) => {
-      wire.push(control({ type: 'begin', id, offset: 0 }));
+      wire.push(controlFrame({ type: 'begin', id, offset: 0 }));
       for (let at = 0; at < f.length || at === 0; at += WRITE_BLOCK_BYTES) {
         if (f.length > 0) wire.push(dataFrame(f.subarray(at, at + WRITE_BLOCK_BYTES)));
-        if (plans[id]!.offerInside && at === 0) wire.push(control({ type: 'offer', id: 100 + id, path: `x${id}`, kind: 'file', size: 1 }));
+        if (plans[id]!.offerInside && at === 0) wire.push(controlFrame({ type: 'offer', id: 100 + id, path: `x${id}`, kind: 'file', size: 1 }));
         if (f.length === 0) break;
       }
-      wire.push(control({ type: 'end', id, sha256: '0'.repeat(64) }));
+      wire.push(controlFrame({ type: 'end', id, sha256: '0'.repeat(64) }));
     });
     const all = Buffer.concat(wire);
     const sending = (async () => {

@@ -13,12 +13,10 @@ import { setTimeout as delay } from 'node:timers/promises';
 import fc from 'fast-check';
 import { fileSender, fileSenderLoadError } from '../../src/io/native-file-send.js';
 import { FrameChannel } from '../../src/transfer/frame-channel.js';
-import { getFraming } from '../../src/framing/index.js';
 import { putFiles } from '../../src/transfer/files-client.js';
 import { isSockitError } from '../../src/errors.js';
-import { encodeMessage, type ControlMessage } from '../../src/transfer/protocol/messages.js';
 import net from 'node:net';
-import { listTree, randomFile, sha256File, tcpPair, tempDir, withFilesServer } from './transfer-support.js';
+import { controlFrame, listTree, randomFile, sha256File, tcpPair, tempDir, withFilesServer } from './transfer-support.js';
 
 const MiB = 1024 * 1024;
 
@@ -211,7 +209,6 @@ test('downloads to clients that stop reading hold no thread: with more of them t
     await randomFile(path.join(srv, 'big.bin'), 64 * MiB);
     const stalled: net.Socket[] = [];
     try {
-      const frame = (m: ControlMessage): Buffer => Buffer.concat(getFraming('len32').encode(encodeMessage(m)));
       // Each asks for big.bin, accepts it up front, and never reads: the server's sends fill the socket.
       const poolThreads = Number(process.env['UV_THREADPOOL_SIZE'] ?? 4);
       for (let i = 0; i < poolThreads + 2; i++) {
@@ -219,9 +216,9 @@ test('downloads to clients that stop reading hold no thread: with more of them t
         await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
         socket.pause();
         socket.write(Buffer.concat([
-          frame({ type: 'hello', version: 1, features: [], agent: 'stalled-test-client' }),
-          frame({ type: 'get', names: ['big.bin'] }),
-          frame({ type: 'accept', id: 0, offset: 0, prefixSha256: '' }),
+          controlFrame({ type: 'hello', version: 1, features: [], agent: 'stalled-test-client' }),
+          controlFrame({ type: 'get', names: ['big.bin'] }),
+          controlFrame({ type: 'accept', id: 0, offset: 0, prefixSha256: '' }),
         ]));
         stalled.push(socket);
       }

@@ -1,14 +1,16 @@
 /**
  * Shared helpers of the file-transfer tests: the repository root (found by walking up, so the
  * same code works from test/ under tsx and from dist/test/), temporary directories, random files,
- * SHA-256 of files and trees, loopback TCP pairs, an in-process files server, and running the
- * built CLI.
+ * SHA-256 of files and trees, loopback TCP pairs, an in-process files server, running the built
+ * CLI, and file-protocol frames built by hand (for peers that a test drives byte by byte).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, promises as fsp, readFileSync } from 'node:fs';
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { startFilesServer, type FilesServerOptions } from '../../src/transfer/files-server.js';
+import { encodeMessage, MessageType, type ControlMessage } from '../../src/transfer/protocol/messages.js';
+import { len32 } from '../../src/framing/len32.js';
 import path from 'node:path';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -220,3 +222,18 @@ export const FORBIDDEN_PATHS = [
   'stream.txt:hidden',
   'x'.repeat(256),
 ];
+
+/** One file-protocol frame on the wire: the u32 big-endian length, then `payload` (type byte first). */
+export function wireFrame(payload: Uint8Array): Buffer {
+  return Buffer.concat(len32.encode(payload));
+}
+
+/** A control message as it travels. */
+export function controlFrame(msg: ControlMessage): Buffer {
+  return wireFrame(encodeMessage(msg));
+}
+
+/** A DATA frame carrying `bytes`. */
+export function dataFrame(bytes: Uint8Array): Buffer {
+  return wireFrame(Buffer.concat([Buffer.from([MessageType.DATA]), bytes]));
+}
