@@ -13,7 +13,11 @@
  *    → `nc -l -p P | tar xf -` (the "zip it first" way), files per second.
  *
  * The throughput part also reports the CPU time (user + system) of sockit's two processes and of
- * nc's two, read from /proc every 20 ms: on 2 vCPUs the CPU bill is what decides the race.
+ * nc's two, read from /proc every 20 ms: on 2 vCPUs the CPU bill is what decides the race. And it
+ * runs a yardstick, bench/floor/transfer-floor.c: sockit's job (sendfile, SHA-256 on both ends,
+ * O_DIRECT writes) in C with no start-up cost, so the ratio "C floor / nc" says what any
+ * implementation of the protocol can reach on this machine. It prints the start-up time of a bare
+ * `node -e 0` too, the part of sockit's wall time that is Node's and not sockit's.
  *
  * Runs alternate A/B (A first on even rounds, B first on odd), RUNS rounds (default 5), medians.
  * Everything lives in a temp dir under /tmp, deleted at the end.
@@ -219,6 +223,51 @@ async function runNc(input: { file?: string; dir?: string; hashed?: boolean }, o
   return { ms, cpuMs: plain ? listenerWatch!.cpuMs() + clientWatch!.cpuMs() : undefined };
 }
 
+/** Wall time of `node -e 0` (median of 5), as sockit's processes start; and without NODE_EXTRA_CA_CERTS if it is set. */
+function nodeStartMs(): { asIs: number; withoutExtraCa?: number } {
+  const time = (env: NodeJS.ProcessEnv): number => {
+    const runs: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const t0 = performance.now();
+      spawnSync(process.execPath, ['-e', '0'], { env });
+      runs.push(performance.now() - t0);
+    }
+    return median(runs);
+  };
+  if (process.env['NODE_EXTRA_CA_CERTS'] === undefined) return { asIs: time(process.env) };
+  const { NODE_EXTRA_CA_CERTS: _, ...rest } = process.env;
+  return { asIs: time(process.env), withoutExtraCa: time(rest) };
+}
+
+/**
+ * bench/floor/transfer-floor.c, built into the work dir: the same job as sockit (SHA-256 by both
+ * ends, O_DIRECT writes), in C, with no start-up cost. Undefined when it cannot be built (no cc or
+ * no libssl-dev): that contestant is then skipped.
+ */
+function buildFloor(work: string): string | undefined {
+  const exe = path.join(work, 'transfer-floor');
+  const r = spawnSync('cc', ['-O2', '-pthread', '-o', exe, path.join(ROOT, 'bench', 'floor', 'transfer-floor.c'), '-lcrypto'], { encoding: 'utf8' });
+  if (r.status === 0) return exe;
+  console.log(`  (C floor skipped: cc failed: ${(r.stderr ?? String(r.error)).trim().split('\n')[0]})`);
+  return undefined;
+}
+
+/** One transfer-floor run: `recv` writes `out`, `send` sends `file`; both exit 0 only if the SHA-256s match. */
+async function runFloor(exe: string, file: string, out: string): Promise<{ ms: number; cpuMs: number }> {
+  const port = await freePort();
+  const receiver = spawn(exe, ['recv', String(port), out], { stdio: ['ignore', 'ignore', 'inherit'] });
+  await waitListening(port);
+  const receiverWatch = watchProcess(receiver.pid!);
+  const t0 = performance.now();
+  const sender = spawn(exe, ['send', String(port), file], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const senderWatch = watchProcess(sender.pid!);
+  const [c1, c2] = await Promise.all([exited(sender), exited(receiver)]);
+  const ms = performance.now() - t0;
+  for (const w of [receiverWatch, senderWatch]) w.stop();
+  if (c1 !== 0 || c2 !== 0) throw new Error(`transfer-floor exited ${c1}/${c2}`);
+  return { ms, cpuMs: receiverWatch.cpuMs() + senderWatch.cpuMs() };
+}
+
 async function main(): Promise<void> {
   const work = mkdtempSync('/tmp/sockit-bench-files-');
   try {
@@ -242,9 +291,14 @@ async function throughput(work: string): Promise<void> {
   const ncShaMs: number[] = [];
   const sockitCpu: Array<{ client: number; server: number }> = [];
   const ncCpu: number[] = [];
+  const floorMs: number[] = [];
+  const floorCpu: number[] = [];
+  const floor = buildFloor(work);
+  const nodeStart = nodeStartMs();
   for (let round = 0; round < RUNS; round++) {
-    const order = round % 2 === 0 ? ['sockit', 'nc', 'nc+sha'] : ['nc+sha', 'nc', 'sockit'];
+    const order = round % 2 === 0 ? ['sockit', 'nc', 'nc+sha', 'floor'] : ['floor', 'nc+sha', 'nc', 'sockit'];
     for (const who of order) {
+      if (who === 'floor' && !floor) continue;
       const dir = path.join(work, `recv-${who}-${round}`);
       mkdirSync(dir);
       // Every contestant starts with no dirty pages of the previous one still being written back.
@@ -263,6 +317,11 @@ async function throughput(work: string): Promise<void> {
         ncMs.push(r.ms);
         ncCpu.push(r.cpuMs!);
         if (round === 0 && (await sha256(path.join(dir, 'nc.out'))) !== srcHash) throw new Error('nc: received file differs');
+      } else if (who === 'floor') {
+        const r = await runFloor(floor!, src, path.join(dir, 'floor.out'));
+        floorMs.push(r.ms);
+        floorCpu.push(r.cpuMs);
+        if (round === 0 && (await sha256(path.join(dir, 'floor.out'))) !== srcHash) throw new Error('transfer-floor: received file differs');
       } else {
         ncShaMs.push((await runNc({ file: src, hashed: true }, dir)).ms);
         const digests = ['nc.out.sha256', 'nc.out.sent.sha256'].map((f) => readFileSync(path.join(dir, f), 'utf8').trim().split(/\s+/).pop());
@@ -276,13 +335,17 @@ async function throughput(work: string): Promise<void> {
   console.log(`  sockit put → listen --service files : median ${median(sockitMs).toFixed(0)} ms  ${mbps(median(sockitMs)).toFixed(0)} MB/s   runs ${sockitMs.map((m) => m.toFixed(0)).join(' ')}`);
   console.log(`  nc -N → nc -l                        : median ${median(ncMs).toFixed(0)} ms  ${mbps(median(ncMs)).toFixed(0)} MB/s   runs ${ncMs.map((m) => m.toFixed(0)).join(' ')}`);
   console.log(`  nc + OpenSSL SHA-256 on both ends    : median ${median(ncShaMs).toFixed(0)} ms  ${mbps(median(ncShaMs)).toFixed(0)} MB/s   runs ${ncShaMs.map((m) => m.toFixed(0)).join(' ')}`);
+  if (floor) console.log(`  C floor (bench/floor, SHA-256 too)   : median ${median(floorMs).toFixed(0)} ms  ${mbps(median(floorMs)).toFixed(0)} MB/s   runs ${floorMs.map((m) => m.toFixed(0)).join(' ')}`);
   console.log(`  ratio sockit / nc throughput         : ${(median(ncMs) / median(sockitMs)).toFixed(2)}×`);
+  if (floor) console.log(`  ratio C floor / nc                   : ${(median(ncMs) / median(floorMs)).toFixed(2)}×   (what any implementation of the protocol can reach here)`);
+  if (floor) console.log(`  ratio sockit / C floor               : ${(median(floorMs) / median(sockitMs)).toFixed(2)}×`);
   console.log(`  ratio (nc + SHA-256) / nc            : ${(median(ncMs) / median(ncShaMs)).toFixed(2)}×`);
   console.log(`  ratio sockit / (nc + SHA-256)        : ${(median(ncShaMs) / median(sockitMs)).toFixed(2)}×`);
+  console.log(`  node -e 0 start-up, median of 5     : ${nodeStart.asIs.toFixed(0)} ms${nodeStart.withoutExtraCa === undefined ? '' : ` (${nodeStart.withoutExtraCa.toFixed(0)} ms without this shell's NODE_EXTRA_CA_CERTS)`}`);
   // CPU, from /proc sampled every 20 ms (10 ms ticks): what each contestant asks of the machine.
   const sc = median(sockitCpu.map((c) => c.client));
   const ss = median(sockitCpu.map((c) => c.server));
-  console.log(`  CPU per run, medians: sockit ${(sc + ss).toFixed(0)} ms (put ${sc.toFixed(0)}, listen ${ss.toFixed(0)}); nc ${median(ncCpu).toFixed(0)} ms (both processes)`);
+  console.log(`  CPU per run, medians: sockit ${(sc + ss).toFixed(0)} ms (put ${sc.toFixed(0)}, listen ${ss.toFixed(0)}); nc ${median(ncCpu).toFixed(0)} ms (both processes)${floor ? `; C floor ${median(floorCpu).toFixed(0)} ms` : ''}`);
 
   rmSync(src);
 }
