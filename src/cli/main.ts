@@ -62,9 +62,32 @@ export async function main(argv: string[], io: CliIo = process as unknown as Cli
     io.stdout.write(command.help.endsWith('\n') ? command.help : command.help + '\n');
     return ExitCode.OK;
   }
+  tolerateClosedStdout(io);
   try {
     return await command.run(rest, io);
   } catch (err) {
     return reportError(err, io);
   }
+}
+
+/** The stdout streams that already have the handler below (one per stream, however many runs). */
+const tolerantStdouts = new WeakSet<object>();
+
+/**
+ * A reader of stdout that goes away (`sockit put --json ... | head -3`) must not crash the command
+ * with an unhandled EPIPE in the middle of a transfer: what it was printing is dropped and the
+ * command carries on to its own end and exit status. Commands whose stdout is their data
+ * (`connect`, `listen`) notice on their next write and end the session themselves (OutputWriter).
+ * Any other write error on stdout is reported once on stderr. The handler stays for the stream's
+ * life: the error of a last write can arrive after the command has returned.
+ */
+function tolerateClosedStdout(io: CliIo): void {
+  if (tolerantStdouts.has(io.stdout)) return;
+  tolerantStdouts.add(io.stdout);
+  let reported = false;
+  io.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE' || reported) return;
+    reported = true;
+    io.stderr.write(`sockit: write stdout: ${err.message}\n`);
+  });
 }

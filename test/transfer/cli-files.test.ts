@@ -3,9 +3,10 @@
 // and one-line errors.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { randomFile, runCli, startCliFilesServer, startProcess, tempDir, treeDigest, listTree } from './transfer-support.js';
+import { randomFile, runCli, sha256File, startCliFilesServer, startProcess, tempDir, treeDigest, listTree } from './transfer-support.js';
 import { repoRoot } from '../support/repo-root.js';
 
 let work: ReturnType<typeof tempDir>;
@@ -125,6 +126,27 @@ test('sockit put --protocol classic to sockit listen --protocol classic', async 
   }
   assert.deepEqual(await listTree(shared), ['note.txt', '歌词.txt']);
   assert.equal(await fsp.readFile(path.join(shared, '歌词.txt'), 'utf8'), '歌词\n');
+});
+
+test('put --json whose reader goes away after one line (| head -1): the upload carries on and lands, exit 0, no crash', async () => {
+  const shared = await serverDir('reader-gone');
+  const big = await randomFile(path.join(work.dir, 'reader-gone.bin'), 48 * 1024 * 1024);
+  const server = await startCliFilesServer(['--dir', shared]);
+  try {
+    const put = spawn(process.execPath, [path.join(repoRoot(), 'bin', 'sockit.js'), 'put', big, '127.0.0.1', String(server.port), '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    put.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+    // Like `head -1`: read the first line, then close the pipe. Every later progress line meets EPIPE.
+    const firstLine = await new Promise<string>((resolve) => put.stdout.setEncoding('utf8').once('data', (s: string) => resolve(s.split('\n')[0]!)));
+    put.stdout.destroy();
+    const code = await new Promise<number | null>((resolve) => put.on('close', (c) => resolve(c)));
+    assert.equal(JSON.parse(firstLine).event, 'start');
+    assert.equal(stderr, '', 'no EPIPE stack trace, no message: a closed stdout is the reader\'s choice');
+    assert.equal(code, 0);
+    assert.deepEqual(await treeDigest(shared), { 'reader-gone.bin': sha256File(big) });
+  } finally {
+    await server.stop();
+  }
 });
 
 test('usage errors exit 2', async () => {
