@@ -48,10 +48,12 @@ export function createReporter(io: CliIo, options: { json: boolean; nowMs?: () =
   return { onEvent: (e) => reportFailure(io, e), finish: () => undefined };
 }
 
-/** Prints a failed file as one line on stderr (every mode shows failures). */
+/** Prints a failed file, or an entry left out, as one line on stderr (every mode shows them). */
 function reportFailure(io: CliIo, event: TransferEvent): void {
   if (event.type === 'file-done' && !event.result.ok) {
     io.stderr.write(`sockit: ${event.result.rel}: ${event.result.error?.message} (${event.result.error?.code})\n`);
+  } else if (event.type === 'skipped') {
+    io.stderr.write(`sockit: skipped ${event.rel}: ${event.reason}\n`);
   }
 }
 
@@ -117,6 +119,10 @@ class TtyProgress implements TransferReporter {
           this.#clear();
           reportFailure(this.#io, event);
         }
+        break;
+      case 'skipped':
+        this.#clear();
+        reportFailure(this.#io, event);
         break;
     }
     this.#draw(false);

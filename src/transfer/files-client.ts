@@ -63,7 +63,7 @@ async function session<T>(options: FilesClientOptions, body: (ch: FrameChannel) 
 /** Uploads `paths` (files and whole directories) into `toDir` on the server (default its root). */
 export async function putFiles(options: FilesClientOptions & { paths: readonly string[]; toDir?: string }): Promise<TransferSummary> {
   safeDirSegments(options.toDir ?? '');
-  const entries = await collectLocal(options.paths);
+  const entries = await collectLocal(options.paths, (rel, reason) => options.onEvent?.({ type: 'skipped', rel, reason }));
   // The hashing thread starts while we connect, not when the first large file is under way; over
   // kernel TCP with the native sender, large files are hashed on the libuv pool and need no thread
   // (starting one costs ~30 ms of CPU just as the transfer starts).

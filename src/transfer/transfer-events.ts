@@ -20,8 +20,12 @@ export interface FileResult {
   error?: FileTransferError;
 }
 
-/** Progress events, in order: start, then per file file-start, progress*, file-done. */
+/**
+ * Progress events, in order: skipped* (what a sent directory holds that cannot be sent: special
+ * files, symlinks that are not followed), start, then per file file-start, progress*, file-done.
+ */
 export type TransferEvent =
+  | { type: 'skipped'; rel: string; reason: string }
   | { type: 'start'; files: number; bytes: number }
   | { type: 'file-start'; rel: string; size: number; offset: number }
   | { type: 'progress'; rel: string; fileBytes: number; size: number; totalBytes: number }

@@ -3,8 +3,9 @@
 // and one-line errors.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { randomFile, runCli, sha256File, startCliFilesServer, startProcess, tempDir, treeDigest, listTree } from './transfer-support.js';
 import { repoRoot } from '../support/repo-root.js';
@@ -145,6 +146,41 @@ test('put --json whose reader goes away after one line (| head -1): the upload c
     assert.equal(code, 0);
     assert.deepEqual(await treeDigest(shared), { 'reader-gone.bin': sha256File(big) });
   } finally {
+    await server.stop();
+  }
+});
+
+test('put of a directory names, on stderr and in --json, every entry it cannot send; the rest arrives and the exit status stays 0', async () => {
+  const dir = path.join(work.dir, 'odd', 'things');
+  await fsp.mkdir(path.join(dir, 'sub'), { recursive: true });
+  await fsp.writeFile(path.join(dir, 'sub', 'kept.txt'), 'kept');
+  await fsp.writeFile(path.join(dir, 'draft.part'), 'a user file with a temporary-looking name');
+  assert.equal(spawnSync('mkfifo', [path.join(dir, 'pipe')]).status, 0);
+  const unixServer = net.createServer().listen(path.join(dir, 'sock'));
+  await new Promise((resolve) => unixServer.once('listening', resolve));
+  await fsp.symlink('nowhere', path.join(dir, 'dangling'));
+  await fsp.symlink('sub', path.join(dir, 'to-dir'));
+  await fsp.symlink('sub/kept.txt', path.join(dir, 'to-file'));
+  const shared = await serverDir('odd-things');
+  const server = await startCliFilesServer(['--dir', shared]);
+  try {
+    const put = await runCli(['put', dir, '127.0.0.1', String(server.port)]);
+    assert.equal(put.code, 0, put.stderr);
+    assert.deepEqual(put.stderr.trim().split('\n').sort(), [
+      "sockit: skipped things/dangling: a symlink that cannot be followed (ENOENT)",
+      "sockit: skipped things/draft.part: its name ends like sockit's temporary files (.part), which receivers keep for themselves",
+      'sockit: skipped things/pipe: a FIFO (named pipe)',
+      'sockit: skipped things/sock: a socket',
+      'sockit: skipped things/to-dir: a symlink to a directory (not followed)',
+    ]);
+    assert.deepEqual(Object.keys(await treeDigest(shared)).sort(), ['things', 'things/sub', 'things/sub/kept.txt', 'things/to-file']);
+
+    const json = await runCli(['put', dir, '127.0.0.1', String(server.port), '--to', 'again', '--json']);
+    assert.equal(json.code, 0, json.stderr);
+    const skipped = json.stdout.trim().split('\n').map((l) => JSON.parse(l) as { event: string; rel?: string }).filter((e) => e.event === 'skipped');
+    assert.deepEqual(skipped.map((e) => e.rel).sort(), ['things/dangling', 'things/draft.part', 'things/pipe', 'things/sock', 'things/to-dir']);
+  } finally {
+    unixServer.close();
     await server.stop();
   }
 });
