@@ -4,7 +4,7 @@
  * connection: HELLO both ways, one request, then the transfer (docs/files.md).
  */
 import { promises as fsp } from 'node:fs';
-import { FileCodes, ProtocolError } from '../errors.js';
+import { FileCodes, FileTransferError, ProtocolError } from '../errors.js';
 import type { StreamTransport } from '../io/stream-transport.js';
 import { tcpTransport } from '../io/tcp-transport.js';
 import { PROTOCOL_FEATURES, PROTOCOL_VERSION, wireError, type ListEntry } from './protocol/messages.js';
@@ -82,7 +82,14 @@ export async function putFiles(options: FilesClientOptions & { paths: readonly s
  * outside `outDir`.
  */
 export async function getFiles(options: FilesClientOptions & { names: readonly string[]; outDir: string; overwrite?: boolean }): Promise<TransferSummary> {
-  await fsp.mkdir(options.outDir, { recursive: true });
+  await fsp.mkdir(options.outDir, { recursive: true }).catch((err: NodeJS.ErrnoException) => {
+    // A file in the way (EEXIST, ENOTDIR) is named by SafeRoot.open below; anything else here.
+    if (err.code !== 'EEXIST' && err.code !== 'ENOTDIR') {
+      // "EACCES: permission denied, mkdir '/x'" → "permission denied (EACCES)"
+      const why = err.message.replace(/^E[A-Z]+: /, '').replace(/, mkdir .*$/, '');
+      throw new FileTransferError(FileCodes.NOT_FOUND, `cannot create the --out directory ${JSON.stringify(options.outDir)}: ${why}${err.code ? ` (${err.code})` : ''}`, { cause: err });
+    }
+  });
   const root = await SafeRoot.open(options.outDir);
   return session(options, async (ch) => {
     const sink = new DiskSink({ root, overwrite: options.overwrite ?? false, resumable: true, onBusy: () => ch.touch() });

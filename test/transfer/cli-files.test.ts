@@ -73,6 +73,16 @@ test('refusals are one clear line with the code, and exit status 1', async () =>
     const get = await runCli(['get', '127.0.0.1', String(server.port), 'missing.txt', '--out', path.join(work.dir, 'nowhere')]);
     assert.equal(get.code, 1);
     assert.equal(get.stderr, 'sockit: "missing.txt" does not exist (ERR_SOCKIT_NOT_FOUND)\n');
+
+    // --out naming a file, or a path through a file: one line, and the file is left as it was.
+    const aFile = path.join(work.dir, 'a-file');
+    await fsp.writeFile(aFile, 'mine');
+    for (const out of [aFile, path.join(aFile, 'below')]) {
+      const intoFile = await runCli(['get', '127.0.0.1', String(server.port), 'note.txt', '--out', out]);
+      assert.equal(intoFile.code, 1);
+      assert.match(intoFile.stderr, /^sockit: .*"[^"]*a-file[^"]*" (is not a directory|does not exist) \(ERR_SOCKIT_NOT_FOUND\)\n$/);
+      assert.equal(await fsp.readFile(aFile, 'utf8'), 'mine');
+    }
   } finally {
     await server.stop();
   }
