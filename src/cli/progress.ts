@@ -45,11 +45,11 @@ export interface TransferReporter {
 export function createReporter(io: CliIo, options: { json: boolean; nowMs?: () => number }): TransferReporter {
   if (options.json) return new JsonReporter(io);
   if (io.stderr.isTTY) return new TtyProgress(io, options.nowMs ?? (() => performance.now()));
-  return { onEvent: (e) => reportFailure(io, e), finish: () => undefined };
+  return { onEvent: (e) => reportProblem(io, e), finish: () => undefined };
 }
 
 /** Prints a failed file, or an entry left out, as one line on stderr (every mode shows them). */
-function reportFailure(io: CliIo, event: TransferEvent): void {
+function reportProblem(io: CliIo, event: TransferEvent): void {
   if (event.type === 'file-done' && !event.result.ok) {
     io.stderr.write(`sockit: ${event.result.rel}: ${event.result.error?.message} (${event.result.error?.code})\n`);
   } else if (event.type === 'skipped') {
@@ -68,7 +68,7 @@ class JsonReporter implements TransferReporter {
         ? { event: event.type, rel: event.result.rel, kind: event.result.kind, ok: event.result.ok, savedAs: event.result.savedAs, bytes: event.result.bytes, resumedFrom: event.result.resumedFrom, code: event.result.error?.code, message: event.result.error?.message }
         : { event: event.type, ...event, type: undefined };
     this.#io.stdout.write(JSON.stringify(out) + '\n');
-    reportFailure(this.#io, event);
+    reportProblem(this.#io, event);
   }
   finish(summary: TransferSummary | undefined): void {
     if (!summary) return;
@@ -117,12 +117,12 @@ class TtyProgress implements TransferReporter {
         this.#doneFiles++;
         if (!event.result.ok) {
           this.#clear();
-          reportFailure(this.#io, event);
+          reportProblem(this.#io, event);
         }
         break;
       case 'skipped':
         this.#clear();
-        reportFailure(this.#io, event);
+        reportProblem(this.#io, event);
         break;
     }
     this.#draw(false);

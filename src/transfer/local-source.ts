@@ -33,10 +33,11 @@ function kindOf(st: Stats): string {
 }
 
 /**
- * Walks a directory into `out`. Left out, and told to `onSkip`: sockit's own temporary names
- * (`.part`, the receiver keeps those for itself), special files, directory symlinks (never
- * followed: loops, and escaping a shared root) and file symlinks unless `followSymlinks` (a local
- * user's own put), and symlinks that lead nowhere.
+ * Walks a directory into `out`. Left out, and told to `onSkip`:
+ * - sockit's own temporary names (`.part`: receivers keep those for themselves);
+ * - FIFOs, sockets and devices;
+ * - symlinks to directories, always (loops, and escaping a shared root);
+ * - symlinks to files, unless `followSymlinks` (a local user's own put), and symlinks that lead nowhere.
  */
 async function walkDir(abs: string, rel: string, out: SendEntry[], followSymlinks: boolean, onSkip?: SkipListener): Promise<void> {
   out.push({ rel, kind: 'dir', abs, size: 0 });
