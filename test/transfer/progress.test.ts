@@ -68,3 +68,16 @@ test('--json: one object per event and a summary', () => {
   assert.equal(lines[4]!['code'], 'ERR_SOCKIT_FILE_EXISTS');
   assert.deepEqual(lines[5], { event: 'summary', ok: 1, failed: 1, bytesSent: 3 });
 });
+
+test('an entry put leaves out is one line on stderr in every mode, and a skipped event with --json', () => {
+  const skipped: TransferEvent = { type: 'skipped', rel: 'album/pipe', reason: 'a FIFO (named pipe)' };
+  for (const mode of ['tty', 'quiet', 'json'] as const) {
+    const { io, out, err } = fakeIo(mode === 'tty');
+    const r = createReporter(io, { json: mode === 'json', nowMs: () => 0 });
+    r.onEvent(skipped);
+    r.onEvent(EVENTS[0]!);
+    assert.match(err(), /^sockit: skipped album\/pipe: a FIFO \(named pipe\)\n/, mode);
+    if (mode === 'json') assert.deepEqual(JSON.parse(out().split('\n')[0]!), { event: 'skipped', rel: 'album/pipe', reason: 'a FIFO (named pipe)' });
+    else assert.equal(out(), '', mode);
+  }
+});
