@@ -71,6 +71,16 @@ export function parsePort(text: string | undefined, what: string, allowZero: boo
   return port;
 }
 
+/**
+ * Checks a host argument: not empty, and an IPv6 literal may come in brackets as in URLs and as
+ * sockit prints it (`[::1]` is `::1`).
+ */
+export function parseHost(text: string, what: string): string {
+  const host = /^\[[0-9A-Fa-f:.]+(%[\w.-]+)?\]$/.test(text) ? text.slice(1, -1) : text;
+  if (host.trim() === '') throw new UsageError(`${what} is empty`);
+  return host;
+}
+
 /** Parses a positive byte count such as `65536`, `64k` or `16M` (binary units). */
 export function parseByteCount(text: string, what: string): number {
   const bytes = parseByteSize(text);

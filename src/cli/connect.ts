@@ -13,10 +13,11 @@ import { connectTcp } from '../tcp/connect-tcp.js';
 import { UdpEndpoint } from '../udp/udp-endpoint.js';
 import { ExitCode, type CliIo, type Command } from './command.js';
 import {
-  MESSAGE_CLI_HELP, MESSAGE_CLI_OPTIONS, messageSettings, parseCommandLine, parseMilliseconds, parsePort, stringOption,
+  MESSAGE_CLI_HELP, MESSAGE_CLI_OPTIONS, messageSettings, parseCommandLine, parseHost, parseMilliseconds, parsePort, stringOption,
   type MessageSettings,
 } from './cli-options.js';
 import { datagramForTerminal, datagramUnit } from './datagram-output.js';
+import { CLI_UDP_RECV_BUFFER_BYTES, sendInputDatagrams } from './datagram-input.js';
 import { inputMessages } from './input-messages.js';
 import { InputReader } from './input-reader.js';
 import { OutputWriter } from './output-writer.js';
@@ -28,6 +29,7 @@ export const DEFAULT_UDP_LINGER_MS = 2000;
 
 const OPTIONS = {
   udp: { type: 'boolean', short: 'u' },
+  broadcast: { type: 'boolean', short: 'b' },
   timeout: { type: 'string', short: 'w' },
   ...MESSAGE_CLI_OPTIONS,
   ...TRANSPORT_CLI_OPTIONS,
@@ -42,6 +44,7 @@ they arrive, and after stdin ends sockit waits --timeout ms of quiet for more, t
 
 options:
   --udp, -u           use UDP datagrams instead of a TCP stream
+  --broadcast, -b     --udp: allow sending to a broadcast address (SO_BROADCAST), as nc -b
   --timeout MS, -w    TCP: give up connecting after MS ms; UDP: after stdin ends, wait MS ms of
                       quiet for replies before exiting (default ${DEFAULT_UDP_LINGER_MS})
 ${MESSAGE_CLI_HELP}
@@ -52,6 +55,7 @@ examples:
   echo hello | sockit connect 127.0.0.1 9000
   sockit connect 127.0.0.1 9000 --framing len32le            # one stdin line = one message
   printf 'hello\\n' | sockit connect --udp 127.0.0.1 9000 --timeout 500
+  echo hi | sockit connect --udp --broadcast 127.255.255.255 9000   # every listener on the subnet
   sockit connect 127.0.0.1 7788 --encoding gbk               # talk to the seed 003 GBK programs
 
 exit status: 0 when the exchange completed, 1 on a network failure (refused, unknown host,
@@ -65,8 +69,9 @@ export const connectCommand: Command = {
   help: HELP,
   async run(argv: string[], io: CliIo): Promise<number> {
     const parsed = parseCommandLine('connect', argv, OPTIONS);
-    const [host, portText, ...extra] = parsed.positionals;
-    if (host === undefined) throw new UsageError('connect: missing HOST and PORT');
+    const [hostText, portText, ...extra] = parsed.positionals;
+    if (hostText === undefined) throw new UsageError('connect: missing HOST and PORT');
+    const host = parseHost(hostText, 'connect: HOST');
     if (portText === undefined) throw new UsageError('connect: missing PORT');
     const port = parsePort(portText, 'connect: PORT', false);
     if (extra.length > 0) throw new UsageError(`connect: unexpected argument '${extra[0]}'`);
@@ -80,8 +85,9 @@ export const connectCommand: Command = {
       if (settings.framing !== 'raw' && settings.framing !== 'lines') {
         throw new UsageError(`connect: over --udp each datagram is one message; --framing may be raw or lines, not ${settings.framing}`);
       }
-      return connectUdp(host, port, settings, timeoutMs ?? DEFAULT_UDP_LINGER_MS, io);
+      return connectUdp(host, port, settings, timeoutMs ?? DEFAULT_UDP_LINGER_MS, parsed.values.broadcast === true, io);
     }
+    if (parsed.values.broadcast) throw new UsageError('connect: --broadcast needs --udp');
     const settings = messageSettings(parsed, 'raw');
     const transport = await transportFor(parsed.values, (line) => io.stderr.write(line + '\n'));
     const conn = await connectTcp({
@@ -115,9 +121,10 @@ async function resolveHost(host: string): Promise<{ address: string; family: 4 |
   }
 }
 
-async function connectUdp(host: string, port: number, settings: MessageSettings, lingerMs: number, io: CliIo): Promise<number> {
+async function connectUdp(host: string, port: number, settings: MessageSettings, lingerMs: number, broadcast: boolean, io: CliIo): Promise<number> {
   const target = await resolveHost(host);
-  const endpoint = await UdpEndpoint.bind({ port: 0, type: target.family === 6 ? 'udp6' : 'udp4' });
+  const endpoint = await UdpEndpoint.bind({ port: 0, type: target.family === 6 ? 'udp6' : 'udp4', recvBufferSize: CLI_UDP_RECV_BUFFER_BYTES });
+  if (broadcast) endpoint.setBroadcast(true);
   const unit = datagramUnit(settings.framing);
   const output = new OutputWriter(io.stdout);
   const input = new InputReader(io.stdin);
@@ -138,9 +145,8 @@ async function connectUdp(host: string, port: number, settings: MessageSettings,
   // stdout failing (the reader went away) ends the exchange; the error surfaces from `await receiving`.
   receiving.catch(() => void endpoint.close());
   try {
-    for await (const message of inputMessages(input, { unit, encoding: settings.encoding, maxFrameBytes: settings.maxFrameBytes })) {
-      await endpoint.send(message, port, target.address);
-    }
+    const messages = inputMessages(input, { unit, encoding: settings.encoding, maxFrameBytes: settings.maxFrameBytes });
+    await sendInputDatagrams(endpoint, messages, unit, () => ({ port, address: target.address }));
     inputDone = true;
     armQuietTimer();
     await receiving;

@@ -6,7 +6,7 @@ import { UsageError } from '../errors.js';
 import { ExitCode, type CliIo, type Command } from './command.js';
 import { TRANSPORT_CLI_HELP, TRANSPORT_CLI_OPTIONS, transportFor } from './transport-option.js';
 import { createReporter } from './progress.js';
-import { parsePort, parseTypedCommandLine } from './cli-options.js';
+import { parseHost, parsePort, parseTypedCommandLine } from './cli-options.js';
 import { getFiles } from '../transfer/files-client.js';
 
 const HELP = `usage: sockit get HOST PORT NAME... [--out DIR] [--overwrite] [--json]
@@ -30,7 +30,7 @@ export const getCommand: Command = {
   async run(argv: string[], io: CliIo): Promise<number> {
     const { values, positionals } = parseTypedCommandLine('get', argv, { out: { type: 'string' }, overwrite: { type: 'boolean' }, json: { type: 'boolean' }, ...TRANSPORT_CLI_OPTIONS });
     if (positionals.length < 3) throw new UsageError('get needs HOST PORT NAME...');
-    const host = positionals[0]!;
+    const host = parseHost(positionals[0]!, 'get: HOST');
     const port = parsePort(positionals[1], 'get: PORT', false);
     const names = positionals.slice(2);
     const transport = await transportFor(values, (line) => io.stderr.write(line + '\n'));

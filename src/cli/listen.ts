@@ -18,10 +18,11 @@ import { MessageConnection } from '../tcp/message-connection.js';
 import { UdpEndpoint, type RemoteInfo } from '../udp/udp-endpoint.js';
 import { ExitCode, type CliIo, type Command } from './command.js';
 import {
-  MESSAGE_CLI_HELP, MESSAGE_CLI_OPTIONS, messageSettings, parseCommandLine, parsePort, stringOption,
+  MESSAGE_CLI_HELP, MESSAGE_CLI_OPTIONS, messageSettings, parseCommandLine, parseHost, parsePort, stringOption,
   type MessageSettings, type ParsedCommandLine,
 } from './cli-options.js';
 import { datagramForTerminal, datagramUnit } from './datagram-output.js';
+import { CLI_UDP_RECV_BUFFER_BYTES, sendInputDatagrams } from './datagram-input.js';
 import { inputMessages } from './input-messages.js';
 import { InputReader } from './input-reader.js';
 import { OutputWriter } from './output-writer.js';
@@ -117,7 +118,8 @@ export const listenCommand: Command = {
     if (portText === undefined) throw new UsageError('listen: missing PORT (0 picks a free one)');
     const port = parsePort(portText, 'listen: PORT', true);
     if (extra.length > 0) throw new UsageError(`listen: unexpected argument '${extra[0]}'`);
-    const host = stringOption(parsed, 'host');
+    const hostText = stringOption(parsed, 'host');
+    const host = hostText === undefined ? undefined : parseHost(hostText, 'listen: --host');
     const udp = parsed.values.udp === true;
     if (udp && parsed.values.rudp) throw new UsageError('listen: --udp and --rudp exclude each other (--rudp already runs over UDP)');
     if (parsed.values.trace && !parsed.values.rudp) throw new UsageError('listen: --trace needs --rudp');
@@ -176,7 +178,7 @@ async function runService(definition: ServiceDefinition<any>, parsed: ParsedComm
     let kind: string;
     try {
       if (where.udp) {
-        server = await serveDatagram(service, bind);
+        server = await serveDatagram(service, { ...bind, recvBufferSize: CLI_UDP_RECV_BUFFER_BYTES });
         kind = 'udp';
       } else {
         const transport = await transportFor(parsed.values, log);
@@ -255,7 +257,7 @@ async function listenStream(transport: StreamTransport, host: string | undefined
 /** nc -l -u: print datagrams; stdin lines go to whoever sent the last one. */
 async function listenUdp(host: string | undefined, port: number, settings: MessageSettings, io: CliIo): Promise<number> {
   const stop = catchStopSignals();
-  const endpoint = await UdpEndpoint.bind(host === undefined ? { port } : { host, port }).catch((err: unknown) => {
+  const endpoint = await UdpEndpoint.bind({ ...(host === undefined ? {} : { host }), port, recvBufferSize: CLI_UDP_RECV_BUFFER_BYTES }).catch((err: unknown) => {
     stop.dispose();
     throw err;
   });
@@ -271,10 +273,8 @@ async function listenUdp(host: string | undefined, port: number, settings: Messa
   const replying = (async () => {
     // stdin is read only once someone is there to send it to (until then it waits in the pipe).
     await Promise.race([someoneSent, stop.stopped]);
-    for await (const message of inputMessages(input, { unit, encoding: settings.encoding, maxFrameBytes: settings.maxFrameBytes })) {
-      if (!lastSender) break;
-      await endpoint.send(message, lastSender.port, lastSender.address);
-    }
+    const messages = inputMessages(input, { unit, encoding: settings.encoding, maxFrameBytes: settings.maxFrameBytes });
+    await sendInputDatagrams(endpoint, messages, unit, () => lastSender);
   })();
   replying.catch((err: unknown) => {
     sendFailures.push(err);

@@ -5,7 +5,7 @@ import { UsageError } from '../errors.js';
 import { ExitCode, type CliIo, type Command } from './command.js';
 import { TRANSPORT_CLI_HELP, TRANSPORT_CLI_OPTIONS, transportFor } from './transport-option.js';
 import { formatBytes } from './progress.js';
-import { parsePort, parseTypedCommandLine } from './cli-options.js';
+import { parseHost, parsePort, parseTypedCommandLine } from './cli-options.js';
 import { listFiles } from '../transfer/files-client.js';
 
 const HELP = `usage: sockit ls HOST PORT [REMOTE_DIR] [--json]
@@ -26,7 +26,7 @@ export const lsCommand: Command = {
   async run(argv: string[], io: CliIo): Promise<number> {
     const { values, positionals } = parseTypedCommandLine('ls', argv, { json: { type: 'boolean' }, ...TRANSPORT_CLI_OPTIONS });
     if (positionals.length < 2 || positionals.length > 3) throw new UsageError('ls needs HOST PORT [REMOTE_DIR]');
-    const host = positionals[0]!;
+    const host = parseHost(positionals[0]!, 'ls: HOST');
     const port = parsePort(positionals[1], 'ls: PORT', false);
     const transport = await transportFor(values, (line) => io.stderr.write(line + '\n'));
     const entries = await listFiles({ host, port, transport, ...(positionals[2] !== undefined ? { dir: positionals[2] } : {}) });

@@ -5,7 +5,7 @@
  */
 import { promises as fsp } from 'node:fs';
 import { UsageError } from '../errors.js';
-import { parsePort, parseTypedCommandLine } from './cli-options.js';
+import { parseHost, parsePort, parseTypedCommandLine } from './cli-options.js';
 import { ExitCode, type CliIo, type Command } from './command.js';
 import { TRANSPORT_CLI_HELP, TRANSPORT_CLI_OPTIONS, transportFor } from './transport-option.js';
 import { createReporter } from './progress.js';
@@ -43,7 +43,7 @@ export const putCommand: Command = {
     const { values, positionals } = parseTypedCommandLine('put', argv, { protocol: { type: 'string' }, to: { type: 'string' }, json: { type: 'boolean' }, ...TRANSPORT_CLI_OPTIONS });
     if (positionals.length < 3) throw new UsageError('put needs PATH... HOST PORT');
     const port = parsePort(positionals[positionals.length - 1], 'put: PORT', false);
-    const host = positionals[positionals.length - 2]!;
+    const host = parseHost(positionals[positionals.length - 2]!, 'put: HOST');
     const paths = positionals.slice(0, -2);
     const protocol = parseProtocol(values.protocol);
     const transport = await transportFor(values, (line) => io.stderr.write(line + '\n'));

@@ -2,22 +2,30 @@
  * Turns any error into the one line a person reads — `sockit: <what happened> (<code>)` — plus a
  * hint where one helps, and the exit code (2 for usage errors, 1 for everything else).
  */
-import { SockitError, UsageError, NetCodes, CliCodes } from '../errors.js';
+import { SockitError, UsageError, NetCodes, CliCodes, FramingCodes } from '../errors.js';
 import { ExitCode, type CliIo } from './command.js';
 
-const HINTS: Partial<Record<string, string>> = {
+const HINTS: Partial<Record<string, string | ((message: string) => string | undefined)>> = {
   [NetCodes.CONNECTION_REFUSED]: 'is a server listening on that port?',
   [NetCodes.ADDRESS_IN_USE]: 'pick another port, or 0 for a free one',
-  [NetCodes.PERMISSION_DENIED]: 'ports below 1024 need privileges; pick a port above 1024',
+  // EACCES means a privileged port when binding, a broadcast address without SO_BROADCAST when sending.
+  [NetCodes.PERMISSION_DENIED]: (message) =>
+    /broadcast/.test(message) ? 'add --broadcast to send to a broadcast address'
+    : /^(listen|bind)\b/.test(message) ? 'ports below 1024 need privileges; pick a port above 1024'
+    : undefined,
   [NetCodes.UNKNOWN_HOST]: 'check the host name, or use an address such as 127.0.0.1',
   [CliCodes.USAGE]: "run with --help for usage",
+  // The framing layer names its library option (maxFrameBytes); at the command line it is --max-frame.
+  [FramingCodes.FRAME_TOO_LARGE]: 'on the command line the limit is --max-frame BYTES',
+  [FramingCodes.LINE_TOO_LONG]: 'on the command line the limit is --max-frame BYTES',
 };
 
 /** Prints `err` on stderr as one line (plus a hint) and returns the exit code for it. */
 export function reportError(err: unknown, io: Pick<CliIo, 'stderr'>): number {
   if (err instanceof SockitError) {
     io.stderr.write(`sockit: ${err.message} (${err.code})\n`);
-    const hint = HINTS[err.code];
+    const entry = HINTS[err.code];
+    const hint = typeof entry === 'function' ? entry(err.message) : entry;
     if (hint) io.stderr.write(`  ${hint}\n`);
     return err instanceof UsageError ? ExitCode.USAGE : ExitCode.FAILURE;
   }

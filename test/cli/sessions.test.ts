@@ -217,6 +217,67 @@ test('connect --udp to a silent port: exits 0 once --timeout passes with no repl
   }
 });
 
+/** A UDP echo peer on 127.0.0.1 (or `host`) that records every datagram it gets. */
+async function udpEchoPeer(host = '127.0.0.1'): Promise<{ port: number; seen: Buffer[]; close(): void }> {
+  // A large receive buffer where the kernel allows it (net.core.rmem_max caps it).
+  const server = dgram.createSocket({ type: 'udp4', recvBufferSize: 4 * 1024 * 1024 });
+  const seen: Buffer[] = [];
+  server.on('message', (msg, rinfo) => {
+    seen.push(msg);
+    server.send(msg, rinfo.port, rinfo.address);
+  });
+  await new Promise<void>((resolve) => server.bind(0, host, resolve));
+  return { port: server.address().port, seen, close: () => server.close() };
+}
+
+test('connect --udp: 1,000 piped lines to an echo peer all come back (the sender lets replies in between bursts)', async () => {
+  const peer = await udpEchoPeer();
+  try {
+    const lines = Array.from({ length: 1000 }, (_, i) => `line ${i}`);
+    const r = await sockit(['connect', '--udp', '127.0.0.1', String(peer.port), '--timeout', '500'], { stdin: lines.join('\n') + '\n' }).result();
+    assert.equal(r.code, 0, r.stderr);
+    // UDP may drop at the peer, which is not what is tested: every datagram the peer echoed must be
+    // printed. Before the pacing, the client's own receive buffer overflowed after ≈ 256 replies.
+    const echoed = peer.seen.map((d) => d.toString('utf8'));
+    assert.ok(echoed.length > 600, `the peer got only ${echoed.length} of 1000 lines: too few for this test to mean anything`);
+    assert.deepEqual(r.stdout.trim().split('\n').sort(), echoed.sort());
+  } finally {
+    peer.close();
+  }
+});
+
+test('connect --udp --framing raw: stdin read in chunks larger than a datagram is cut to fit, and arrives whole', async () => {
+  const peer = await udpEchoPeer();
+  try {
+    // Node reads a pipe 64 KiB at a time; UDP over IPv4 carries at most 65,507 bytes. 150,000
+    // bytes stay within even a default receive buffer, so nothing here may be lost.
+    const data = randomBytes(150_000);
+    const proc = sockit(['connect', '--udp', '127.0.0.1', String(peer.port), '--framing', 'raw', '--timeout', '300'], { stdin: data });
+    const r = await proc.result();
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(peer.seen.every((d) => d.length <= 65_507), `datagram sizes ${peer.seen.map((d) => d.length).join(' ')}`);
+    assert.ok(peer.seen.length >= 3);
+    assert.ok(Buffer.concat(peer.seen).equals(data), 'the datagrams, in order, are the input');
+    assert.ok(proc.stdoutBytes.equals(data), 'the echoes, printed byte for byte, are the input');
+  } finally {
+    peer.close();
+  }
+});
+
+test('connect --udp --broadcast reaches a listener through 127.255.255.255; without it, one line says to add it', async () => {
+  const peer = await udpEchoPeer('0.0.0.0');
+  try {
+    const refused = await sockit(['connect', '--udp', '127.255.255.255', String(peer.port), '--timeout', '100'], { stdin: 'hello all\n' }).result();
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /^sockit: send udp to 127\.255\.255\.255:\d+: permission denied .*\(ERR_SOCKIT_PERMISSION_DENIED\)\n  add --broadcast to send to a broadcast address\n$/);
+    const sent = await sockit(['connect', '--udp', '--broadcast', '127.255.255.255', String(peer.port), '--timeout', '100'], { stdin: 'hello all\n' }).result();
+    assert.equal(sent.code, 0, sent.stderr);
+    assert.deepEqual(peer.seen.map((d) => d.toString('utf8')), ['hello all']);
+  } finally {
+    peer.close();
+  }
+});
+
 test('listen --udp: prints datagrams and answers the last sender with stdin lines', async () => {
   const { proc, port } = await sockitListener(['0', '--host', '127.0.0.1', '--udp'], { stdin: 'hello back\n' });
   const client = dgram.createSocket('udp4');
@@ -267,10 +328,14 @@ test('IPv6: listen --host ::1 and connect ::1, over TCP and UDP', { skip: hasIpv
   const tcp = await sockitListener(['0', '--host', '::1', '--service', 'echo']);
   const udp = await sockitListener(['0', '--host', '::1', '--udp', '--service', 'upper']);
   assert.match(tcp.proc.stderr, /^listening on tcp \[::1\]:\d+\n/);
-  const [overTcp, overUdp] = await Promise.all([
+  const [overTcp, overUdp, bracketed] = await Promise.all([
     sockit(['connect', '::1', String(tcp.port)], { stdin: 'over ipv6\n' }).result(),
     sockit(['connect', '--udp', '::1', String(udp.port), '--timeout', '300'], { stdin: 'udp over ipv6\n' }).result(),
+    // The way sockit prints the address ([::1]:PORT) is accepted back as HOST.
+    sockit(['connect', '[::1]', String(tcp.port)], { stdin: 'bracketed\n' }).result(),
   ]);
+  assert.equal(bracketed.code, 0, bracketed.stderr);
+  assert.equal(bracketed.stdout, 'bracketed\n');
   assert.equal(overTcp.code, 0, overTcp.stderr);
   assert.equal(overTcp.stdout, 'over ipv6\n');
   assert.equal(overUdp.code, 0, overUdp.stderr);

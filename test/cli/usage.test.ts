@@ -24,7 +24,7 @@ test('sockit --help lists listen, connect and demo', async () => {
 describe('help', { concurrency: 4 }, () => {
   for (const [command, mustMention] of [
     ['listen', ['--udp', '--service', '--keep-open', '--framing', '--encoding', '--max-frame', '--rudp', 'echo', 'upper', 'discard']],
-    ['connect', ['--udp', '--timeout', '--framing', '--encoding', '--rudp']],
+    ['connect', ['--udp', '--broadcast', '--timeout', '--framing', '--encoding', '--rudp']],
     ['demo', ['loopback']],
   ] as const) {
     test(`sockit ${command} --help explains its options`, async () => {
@@ -62,6 +62,10 @@ const USAGE_ERRORS: Array<[string[], RegExp]> = [
   [['put', 'a', '127.0.0.1', '9', '--bogus'], /^sockit: put: Unknown option '--bogus' \(ERR_SOCKIT_USAGE\)\n/],
   [['get', '127.0.0.1', '9', 'x', '--out'], /^sockit: get: Option '--out <value>' argument missing \(ERR_SOCKIT_USAGE\)\n/],
   [['ls', '127.0.0.1', '9', '--what'], /^sockit: ls: Unknown option '--what' \(ERR_SOCKIT_USAGE\)\n/],
+  [['connect', '', '9'], /^sockit: connect: HOST is empty \(ERR_SOCKIT_USAGE\)\n/],
+  [['listen', '0', '--host', ''], /^sockit: listen: --host is empty \(ERR_SOCKIT_USAGE\)\n/],
+  [['put', 'a', ' ', '9'], /^sockit: put: HOST is empty \(ERR_SOCKIT_USAGE\)\n/],
+  [['connect', '127.0.0.1', '9', '--broadcast'], /^sockit: connect: --broadcast needs --udp \(ERR_SOCKIT_USAGE\)\n/],
   [['demo', '99'], /no chapter '99'/],
   [['frobnicate'], /unknown command 'frobnicate'/],
 ];
