@@ -78,7 +78,7 @@ const tolerantStdouts = new WeakSet<object>();
  * with an unhandled EPIPE in the middle of a transfer: what it was printing is dropped and the
  * command carries on to its own end and exit status. Commands whose stdout is their data
  * (`connect`, `listen`) notice on their next write and end the session themselves (OutputWriter).
- * Any other write error on stdout is reported once on stderr. The handler stays for the stream's
+ * Any other write error on stdout that no command handles is reported once on stderr. The handler stays for the stream's
  * life: the error of a last write can arrive after the command has returned.
  */
 function tolerateClosedStdout(io: CliIo): void {
@@ -86,7 +86,8 @@ function tolerateClosedStdout(io: CliIo): void {
   tolerantStdouts.add(io.stdout);
   let reported = false;
   io.stdout.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code === 'EPIPE' || reported) return;
+    // A command writing its data there (OutputWriter) has its own listener and reports the error.
+    if (err.code === 'EPIPE' || reported || io.stdout.listenerCount('error') > 1) return;
     reported = true;
     io.stderr.write(`sockit: write stdout: ${err.message}\n`);
   });

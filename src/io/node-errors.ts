@@ -54,3 +54,11 @@ export function isIpv6Unavailable(err: unknown): boolean {
 export function formatHostPort(host: string, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
+
+/**
+ * A connected peer as logs name it. A connection reset before Node first asked for its address
+ * has none left to give (getpeername fails): it is `unknown peer`, not `?:0`.
+ */
+export function formatPeer(address: string | undefined, port: number | undefined): string {
+  return address === undefined || port === undefined ? 'unknown peer' : formatHostPort(address, port);
+}

@@ -6,7 +6,7 @@
  */
 import { isSockitError } from '../errors.js';
 import type { StreamSocket, StreamTransportName } from '../io/stream-transport.js';
-import { formatHostPort } from '../io/node-errors.js';
+import { formatHostPort, formatPeer } from '../io/node-errors.js';
 import { MessageConnection } from '../tcp/message-connection.js';
 import { closeGracefully } from '../tcp/graceful-close.js';
 import type { CommonServiceOptions, DatagramPeer, Service } from './types.js';
@@ -46,7 +46,7 @@ export function createMessageService(name: string, options: CommonServiceOptions
         return;
       }
       const conn = new MessageConnection(socket, { framing: options.framing, maxFrameBytes: options.maxFrameBytes, encoding: options.encoding });
-      const who = formatHostPort(conn.remoteAddress ?? '?', conn.remotePort ?? 0);
+      const who = formatPeer(conn.remoteAddress, conn.remotePort);
       live.add(conn);
       log(`${name}: ${transport} connection from ${who}`);
       conn.once('close', (err?: Error) => {

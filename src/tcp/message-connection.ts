@@ -25,7 +25,7 @@ import { InvalidStateError, NetCodes, ConnectionError, TimeoutError, type Sockit
 import type { FrameDecoder, Framing, FramingName } from '../framing/types.js';
 import { getFraming, DEFAULT_MAX_FRAME_BYTES } from '../framing/index.js';
 import type { StreamSocket } from '../io/stream-transport.js';
-import { fromNodeError, formatHostPort } from '../io/node-errors.js';
+import { fromNodeError, formatPeer } from '../io/node-errors.js';
 import { textCodec, type TextCodec, type TextEncodingName } from '../services/text-encoding.js';
 import { IdleTimer } from './idle-timer.js';
 
@@ -194,7 +194,7 @@ export class MessageConnection extends EventEmitter<MessageConnectionEvents> {
     this.#readHighWaterMarkBytes = options.readHighWaterMarkBytes ?? DEFAULT_READ_HIGH_WATER_MARK_BYTES;
     this.remoteAddress = socket.remoteAddress;
     this.remotePort = socket.remotePort;
-    this.#where = `connection with ${formatHostPort(socket.remoteAddress ?? '?', socket.remotePort ?? 0)}`;
+    this.#where = `connection with ${formatPeer(socket.remoteAddress, socket.remotePort)}`;
     if (options.noDelay ?? true) socket.setNoDelay(true);
     if (options.idleTimeoutMs !== undefined && options.idleTimeoutMs > 0) {
       const ms = options.idleTimeoutMs;

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { FileCodes, FileTransferError, ProtocolError, SockitError, TimeoutError } from '../errors.js';
 import type { StreamListener, StreamSocket, StreamTransport } from '../io/stream-transport.js';
 import { tcpTransport } from '../io/tcp-transport.js';
+import { formatPeer } from '../io/node-errors.js';
 import { LIST_BATCH_ENTRIES, PROTOCOL_FEATURES, PROTOCOL_VERSION, type ListEntry, type WireErrorCode } from './protocol/messages.js';
 import { isTemporaryName } from './protocol/part-meta.js';
 import { FrameChannel } from './frame-channel.js';
@@ -62,7 +63,7 @@ function batchedLog(log: (line: string) => void): BatchedLog {
 }
 
 function peerName(socket: StreamSocket): string {
-  return `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+  return formatPeer(socket.remoteAddress, socket.remotePort);
 }
 
 /** Serves one connection to completion. Never rejects: failures are logged and end this connection only. */

@@ -3,7 +3,7 @@
 // mapping with error objects shaped exactly as Node raises them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fromNodeError, formatHostPort } from '../../src/io/node-errors.js';
+import { fromNodeError, formatHostPort, formatPeer } from '../../src/io/node-errors.js';
 import { ConnectionError, SockitError, TimeoutError } from '../../src/errors.js';
 
 function systemError(code: string, syscall: string): Error {
@@ -44,4 +44,9 @@ test('ETIMEDOUT becomes a TimeoutError; sockit errors pass through unchanged', (
 test('formatHostPort brackets IPv6 literals', () => {
   assert.equal(formatHostPort('::1', 80), '[::1]:80');
   assert.equal(formatHostPort('127.0.0.1', 80), '127.0.0.1:80');
+});
+
+test('formatPeer names a peer whose address is gone (reset before Node asked) instead of printing ?:0', () => {
+  assert.equal(formatPeer('::1', 80), '[::1]:80');
+  assert.equal(formatPeer(undefined, undefined), 'unknown peer');
 });
