@@ -101,6 +101,11 @@ export class LanChatNode extends EventEmitter {
     return this.#state.room;
   }
 
+  /** Where this node sends: the multicast group, or the broadcast address in `broadcast` mode. */
+  get destination(): { address: string; port: number } {
+    return { ...this.#destination };
+  }
+
   /** The local port the group traffic arrives on. */
   get port(): number {
     return this.#endpoint.address.port;

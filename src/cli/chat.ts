@@ -36,7 +36,8 @@ Chats with a 'sockit listen PORT --service chat' server, or, with --lan, with ev
 
 Type a line to say it; /help lists commands (/nick /join /part /rooms /who /msg /me /quit).
 On a terminal the line you type stays intact while messages arrive, with timestamps. With
-stdin not a terminal, lines are read from stdin and printed to stdout (scriptable); at the
+stdin not a terminal, lines are read from stdin and printed to stdout (scriptable): with
+--nick they wait until the server accepts the nick, and a taken nick fails (exit 1); at the
 end of stdin the client says /quit and exits once the server closes.
 
 options:
@@ -57,8 +58,8 @@ examples:
   nc 127.0.0.1 7000                          # plain nc works too
   sockit chat --lan --nick bob --iface 127.0.0.1
 
-exit status: 0 after /quit or end of input, 1 when the connection failed or the server went
-away, 2 on a usage error.
+exit status: 0 after /quit or end of input, 1 when the connection failed, the server went
+away or (stdin not a terminal) refused --nick, 2 on a usage error.
 `;
 
 function parseGroup(text: string): { address: string; port: number } {
@@ -104,7 +105,7 @@ export const chatCommand: Command = {
         ...(broadcastAddress !== undefined ? { broadcastAddress } : {}),
       });
       const terminal = new ChatTerminal(io, { prompt: `${room}> `, ...(timestamps ? { timestamps } : {}) });
-      terminal.print(`* LAN chat on ${node.mode} ${formatHostPort(group.address, group.port)} as ${node.nick} in ${room}; /help lists commands`);
+      terminal.print(`* LAN chat on ${node.mode} ${formatHostPort(node.destination.address, node.destination.port)} as ${node.nick} in ${room}; /help lists commands`);
       await runLanChatSession(node, terminal);
       return ExitCode.OK;
     }

@@ -12,16 +12,14 @@ function chatClient(port: number, ...args: string[]): SockitProcess {
 }
 
 describe('sockit chat (spawned clients)', () => {
-  test('two clients chat; /msg; a taken nick; end of input quits; the server going away is reported', async () => {
+  test('two clients chat; /msg; end of input quits; the server going away is reported', async () => {
     const chat = await listenChat({ host: '127.0.0.1', port: 0 });
     const port = chat.address.port;
     const alice = chatClient(port, '--nick', 'alice');
     let bob: SockitProcess | undefined;
     try {
       await alice.stdout.waitFor('* you are alice');
-      bob = chatClient(port, '--nick', 'alice');
-      await bob.stdout.waitFor('! nick alice is in use; choose another (ERR_SOCKIT_NICK_IN_USE)');
-      bob.write('/nick bob');
+      bob = chatClient(port, '--nick', 'bob');
       await bob.stdout.waitFor('* you are bob');
       await alice.stdout.waitFor('* bob joined #lobby');
 
@@ -41,11 +39,78 @@ describe('sockit chat (spawned clients)', () => {
       await bob.stdout.waitFor('* the server is shutting down; bye');
       // Regression: closing the terminal when the server left counted as the user's /quit (exit 0).
       assert.equal(await bob.exit(), 1);
-      assert.ok(bob.stderr.lines.includes(`sockit: the server 127.0.0.1:${port} closed the connection`), bob.stderr.lines.join('\n'));
+      assert.deepEqual(bob.stderr.lines, [`sockit: the server 127.0.0.1:${port} closed the connection (ERR_SOCKIT_CONNECTION_CLOSED)`]);
     } finally {
       alice.child.kill();
       bob?.child.kill();
       await chat.close();
+    }
+  });
+
+  test('scripted: a taken --nick fails with its code and exit 1; no line of stdin becomes the nick', async () => {
+    // Regression: `printf 'x\n' | sockit chat ... --nick carol` with carol taken registered as x and exited 0.
+    const chat = await listenChat({ host: '127.0.0.1', port: 0 });
+    const port = chat.address.port;
+    const carol = await LineClient.as(port, 'carol');
+    const piped = chatClient(port, '--nick', 'carol');
+    const open = chatClient(port, '--nick', 'Carol');
+    try {
+      // One script's input ends at once (printf | ...), the other's stays open: both fail the same.
+      piped.write('x');
+      piped.endInput();
+      open.write('y');
+      for (const [client, nick] of [[piped, 'carol'], [open, 'Carol']] as const) {
+        assert.equal(await client.exit(), 1, client.stderr.lines.join('\n'));
+        assert.deepEqual(client.stderr.lines, [`sockit: 127.0.0.1:${port} refused --nick ${nick}: nick ${nick} is in use; choose another (ERR_SOCKIT_NICK_IN_USE)`]);
+        assert.equal(client.stdout.lines.some((l) => l.startsWith('* you are') || l.startsWith('!')), false, client.stdout.lines.join('\n'));
+      }
+      assert.equal(await carol.ask('/who', /^\* #lobby/), '* #lobby (1): carol');
+    } finally {
+      piped.child.kill();
+      open.child.kill();
+      await carol.close();
+      await chat.close();
+    }
+  });
+
+  test('scripted: lines typed before the server confirmed --nick are said after it, and end of input still quits', async () => {
+    const chat = await listenChat({ host: '127.0.0.1', port: 0 });
+    const port = chat.address.port;
+    const carol = await LineClient.as(port, 'carol');
+    const dave = chatClient(port, '--nick', 'dave');
+    try {
+      dave.write('hello');
+      dave.write('/me waves');
+      dave.endInput();
+      await carol.log.waitFor('[#lobby] <dave> hello');
+      await carol.log.waitFor('[#lobby] * dave waves');
+      assert.equal(await dave.exit(), 0, dave.stderr.lines.join('\n'));
+      await carol.log.waitFor('* dave left #lobby (quit)');
+    } finally {
+      dave.child.kill();
+      await carol.close();
+      await chat.close();
+    }
+  });
+
+  test('scripted: the client exits 1 with a coded line as soon as the server stops, stdin still open', async () => {
+    // Regression: with stdin not a terminal the end of the session waited for the end of stdin, and
+    // the line said the server closed the connection without a code.
+    const server = new SockitProcess(['listen', '0', '--host', '127.0.0.1', '--service', 'chat']);
+    let client: SockitProcess | undefined;
+    try {
+      const ready = await server.stderr.waitFor(/^listening on tcp /);
+      const port = Number(/:(\d+)$/.exec(ready)![1]);
+      client = chatClient(port, '--nick', 'erin');
+      await client.stdout.waitFor('* you are erin');
+      server.child.kill('SIGINT');
+      // stdin is never ended: exit() would give up (and report null) if the client waited for it.
+      assert.equal(await client.exit(), 1);
+      assert.deepEqual(client.stderr.lines, [`sockit: the server 127.0.0.1:${port} closed the connection (ERR_SOCKIT_CONNECTION_CLOSED)`]);
+      assert.equal(await server.exit(), 0);
+    } finally {
+      client?.child.kill();
+      server.child.kill();
     }
   });
 

@@ -9,6 +9,7 @@ import { TokenBucket } from '../../src/chat/protocol/token-bucket.js';
 import { nickProblem, roomProblem, normalizeRoomName } from '../../src/chat/protocol/names.js';
 import { parseChatInput } from '../../src/chat/protocol/chat-command.js';
 import { ChatHub, type ChatHubOptions, type ChatSink } from '../../src/chat/protocol/chat-hub.js';
+import { errorLine, parseServerLine, registeredLine } from '../../src/chat/protocol/server-line.js';
 
 function split(chunks: Uint8Array[], max = 16): string[] {
   const splitter = new LineSplitter(max);
@@ -274,5 +275,19 @@ describe('ChatHub', () => {
     hub.receive(0, 'd', { kind: 'text', text: 'still heard' });
     assert.deepEqual(sink.take('a'), ['[#lobby] <userd> still heard']);
     assert.deepEqual(hub.roomNicks('lobby'), ['usera', 'userb', 'userc', 'userd']);
+  });
+});
+
+describe('server lines a client acts on', () => {
+  test('registration, coded errors and pings are told apart from notices that look alike', () => {
+    assert.deepEqual(parseServerLine(registeredLine('carol')), { kind: 'registered', nick: 'carol' });
+    assert.deepEqual(parseServerLine(errorLine('nick carol is in use; choose another', 'ERR_SOCKIT_NICK_IN_USE')), {
+      kind: 'error', message: 'nick carol is in use; choose another', code: 'ERR_SOCKIT_NICK_IN_USE',
+    });
+    assert.deepEqual(parseServerLine('! bad nick \'9x\' (really) (ERR_SOCKIT_BAD_NICK)'), { kind: 'error', message: 'bad nick \'9x\' (really)', code: 'ERR_SOCKIT_BAD_NICK' });
+    assert.deepEqual(parseServerLine('* PING 1234 (idle: send any line)'), { kind: 'ping', token: '1234' });
+    for (const line of ['* you are now known as dave', '* you are in no room; /join #room to talk', '[#lobby] <x> ! hi (ERR_SOCKIT_FLOOD)', '* welcome']) {
+      assert.deepEqual(parseServerLine(line), { kind: 'other' }, line);
+    }
   });
 });

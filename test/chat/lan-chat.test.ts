@@ -185,4 +185,20 @@ describe('LAN chat over broadcast (the fallback)', () => {
       await Promise.all([one.close(), two.close()]);
     }
   });
+
+  test('sockit chat --lan --broadcast names the broadcast address it sends to, not the group', async () => {
+    // Regression: the first line said `LAN chat on broadcast 239.255.77.77:PORT` (the unused group).
+    const port = await freeUdpPort();
+    const one = await LanChatNode.start({ nick: 'one', group: { address: '239.255.0.1', port }, broadcastAddress: '127.255.255.255', heartbeatMs: 100 });
+    const cli = new SockitProcess(['chat', '--lan', '--nick', 'cli', '--broadcast', '127.255.255.255', '--group', `239.255.0.1:${port}`]);
+    try {
+      assert.deepEqual(one.destination, { address: '127.255.255.255', port });
+      await cli.stdout.waitFor(`* LAN chat on broadcast 127.255.255.255:${port} as cli in #lobby; /help lists commands`);
+      cli.write('/quit');
+      assert.equal(await cli.exit(), 0);
+    } finally {
+      cli.child.kill();
+      await one.close();
+    }
+  });
 });

@@ -19,6 +19,7 @@ import type { Instant } from '../../core/time.js';
 import { escapeControls } from './chat-text.js';
 import { parseChatInput, splitFirstWord, type ChatInput } from './chat-command.js';
 import { nickKey, nickProblem, normalizeRoomName, roomKey, roomProblem } from './names.js';
+import { errorLine, registeredLine } from './server-line.js';
 import { TokenBucket } from './token-bucket.js';
 
 /** Where the hub's output goes. Calls are synchronous; the I/O layer queues the bytes. */
@@ -244,7 +245,7 @@ export class ChatHub<C> {
     if (!this.#nickAvailable(client, wanted)) return;
     client.nick = wanted;
     this.#byNick.set(nickKey(wanted), client);
-    this.#sink.send(client.conn, `* you are ${wanted}`);
+    this.#sink.send(client.conn, registeredLine(wanted));
     this.#join(client, this.options.defaultRoom);
   }
 
@@ -407,7 +408,7 @@ export class ChatHub<C> {
   }
 
   #error(client: Client<C>, message: string, code: string): void {
-    this.#sink.send(client.conn, `! ${message} (${code})`);
+    this.#sink.send(client.conn, errorLine(message, code));
   }
 
   #forget(client: Client<C>, reason: LeaveReason, quitMessage = ''): void {
