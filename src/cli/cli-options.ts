@@ -50,7 +50,11 @@ export function parseTypedCommandLine<T extends NonNullable<ParseArgsConfig['opt
   try {
     return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (err) {
-    const message = (err as Error).message.replace(/\. To specify a positional argument.*$/s, '');
+    // parseArgs' messages may span lines; the CLI promises one.
+    const message = (err as Error).message
+      .replace(/\. To specify a positional argument.*$/s, '')
+      .replace(/\.\s*Did you forget[^\n]*\n\s*To specify an option argument starting with a dash use '([^']*)'\.?/s, ": a value starting with '-' is written $1")
+      .replace(/\s*\n\s*/g, ' ');
     throw new UsageError(`${command}: ${message}`, { cause: err });
   }
 }

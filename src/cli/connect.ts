@@ -45,8 +45,9 @@ they arrive, and after stdin ends sockit waits --timeout ms of quiet for more, t
 options:
   --udp, -u           use UDP datagrams instead of a TCP stream
   --broadcast, -b     --udp: allow sending to a broadcast address (SO_BROADCAST), as nc -b
-  --timeout MS, -w    TCP: give up connecting after MS ms; UDP: after stdin ends, wait MS ms of
-                      quiet for replies before exiting (default ${DEFAULT_UDP_LINGER_MS})
+  --timeout MS, -w    TCP: give up connecting after MS ms (default: the kernel's own limit);
+                      UDP: after stdin ends, wait MS ms of quiet for replies before exiting
+                      (default ${DEFAULT_UDP_LINGER_MS})
 ${MESSAGE_CLI_HELP}
 ${TRANSPORT_CLI_HELP}
   --help, -h          show this help
