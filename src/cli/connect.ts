@@ -104,7 +104,7 @@ export const connectCommand: Command = {
     try {
       // A person at a terminal is done when the server is (like the seeds' input() clients); a
       // pipe keeps flowing to a peer that only half-closed, as nc does.
-      await runStreamSession(conn, input, new OutputWriter(io.stdout), { ...settings, endWithPeer: io.stdin.isTTY === true });
+      await runStreamSession(conn, input, new OutputWriter(io.stdout), { ...settings, endWithPeer: io.stdin.isTTY === true, warn: (line) => io.stderr.write(line + '\n') });
     } finally {
       input.close();
     }
@@ -146,7 +146,7 @@ async function connectUdp(host: string, port: number, settings: MessageSettings,
   // stdout failing (the reader went away) ends the exchange; the error surfaces from `await receiving`.
   receiving.catch(() => void endpoint.close());
   try {
-    const messages = inputMessages(input, { unit, encoding: settings.encoding, maxFrameBytes: settings.maxFrameBytes });
+    const messages = inputMessages(input, { unit, encoding: settings.encoding, maxFrameBytes: settings.maxFrameBytes, warn: (line) => io.stderr.write(line + '\n') });
     await sendInputDatagrams(endpoint, messages, unit, () => ({ port, address: target.address }));
     inputDone = true;
     armQuietTimer();

@@ -16,6 +16,24 @@ export interface InputMessageOptions {
   encoding: TextEncodingName;
   /** Longest line accepted (a longer one is a LimitExceededError). */
   maxFrameBytes: number;
+  /**
+   * Where a warning goes (stderr): the first character the wire's charset cannot carry is named
+   * once per session, since it goes out as `?`.
+   */
+  warn?: (line: string) => void;
+}
+
+/** Calls `warn` for the first unencodable character only. */
+function unencodableWarning(options: InputMessageOptions): ((char: string) => void) | undefined {
+  const warn = options.warn;
+  if (!warn) return undefined;
+  let told = false;
+  return (char) => {
+    if (told) return;
+    told = true;
+    const code = `U+${char.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+    warn(`sockit: warning: ${JSON.stringify(char)} (${code}) has no ${options.encoding.toUpperCase()} form and was sent as '?' (later ones are not reported)`);
+  };
 }
 
 /**
@@ -23,8 +41,9 @@ export interface InputMessageOptions {
  * final unterminated line is sent at end of input, as `nc` and Python do; not when aborted).
  */
 export async function* inputMessages(input: InputReader, options: InputMessageOptions, signal?: AbortSignal): AsyncGenerator<Buffer> {
+  const onUnencodable = unencodableWarning(options);
   if (options.unit === 'chunks') {
-    const convert = terminalToWire(options.encoding);
+    const convert = terminalToWire(options.encoding, onUnencodable);
     for (let chunk = await input.read(signal); chunk !== null; chunk = await input.read(signal)) {
       const out = convert.write(chunk);
       if (out.length > 0) yield out;
@@ -37,7 +56,7 @@ export async function* inputMessages(input: InputReader, options: InputMessageOp
   const decoder = getFraming('lines').createDecoder({ maxFrameBytes: options.maxFrameBytes });
   const lines: Buffer[] = [];
   const collect = (line: Buffer): void => {
-    lines.push(messageToWire(line, options.encoding));
+    lines.push(messageToWire(line, options.encoding, onUnencodable));
   };
   for (let chunk = await input.read(signal); chunk !== null; chunk = await input.read(signal)) {
     decoder.push(chunk, collect);

@@ -235,7 +235,7 @@ async function listenStream(transport: StreamTransport, host: string | undefined
       if (!keepOpen) void listener.close();
       current = new MessageConnection(socket, { framing: settings.framing, maxFrameBytes: settings.maxFrameBytes, encoding: settings.encoding });
       try {
-        await runStreamSession(current, input, output, { ...settings, endWithPeer: keepOpen || io.stdin.isTTY === true });
+        await runStreamSession(current, input, output, { ...settings, endWithPeer: keepOpen || io.stdin.isTTY === true, warn: (line) => io.stderr.write(line + '\n') });
       } catch (err) {
         if (stopped) break;
         if (!keepOpen) throw err;
@@ -273,7 +273,7 @@ async function listenUdp(host: string | undefined, port: number, settings: Messa
   const replying = (async () => {
     // stdin is read only once someone is there to send it to (until then it waits in the pipe).
     await Promise.race([someoneSent, stop.stopped]);
-    const messages = inputMessages(input, { unit, encoding: settings.encoding, maxFrameBytes: settings.maxFrameBytes });
+    const messages = inputMessages(input, { unit, encoding: settings.encoding, maxFrameBytes: settings.maxFrameBytes, warn: (line) => io.stderr.write(line + '\n') });
     await sendInputDatagrams(endpoint, messages, unit, () => lastSender);
   })();
   replying.catch((err: unknown) => {

@@ -22,6 +22,8 @@ import { messageToTerminal, wireToTerminal } from './text-transcoder.js';
 export interface StreamSessionOptions extends MessageSettings {
   /** End the session (half-close our side) as soon as the peer half-closes. */
   endWithPeer: boolean;
+  /** Where warnings go (stderr). */
+  warn?: (line: string) => void;
 }
 
 const NEWLINE = Buffer.from('\n');
@@ -42,7 +44,7 @@ export async function runStreamSession(conn: MessageConnection, input: InputRead
 
   const sending = (async () => {
     const unit = framed ? 'lines' : 'chunks';
-    for await (const message of inputMessages(input, { unit, encoding: options.encoding, maxFrameBytes: options.maxFrameBytes }, stopInput.signal)) {
+    for await (const message of inputMessages(input, { unit, encoding: options.encoding, maxFrameBytes: options.maxFrameBytes, ...(options.warn ? { warn: options.warn } : {}) }, stopInput.signal)) {
       if (!conn.send(message)) await conn.drained();
     }
     await conn.end();

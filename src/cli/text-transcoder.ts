@@ -5,7 +5,7 @@
  * invalid UTF-8: `sockit` is a byte pipe first).
  */
 import { StringDecoder } from 'node:string_decoder';
-import { textCodec, type TextEncodingName } from '../services/text-encoding.js';
+import { textCodec, type TextCodec, type TextEncodingName } from '../services/text-encoding.js';
 
 /** A streaming byte converter. */
 export interface ByteStreamConverter {
@@ -17,14 +17,43 @@ export interface ByteStreamConverter {
 
 const PASS_THROUGH: ByteStreamConverter = { write: (chunk) => chunk, end: () => Buffer.alloc(0) };
 
+/** Told of a character the wire's charset cannot carry (it goes out as `?`). */
+export type UnencodableListener = (char: string) => void;
+
+const QUESTION_MARK = 0x3f;
+
+function countQuestionMarks(bytes: Buffer): number {
+  let n = 0;
+  for (const b of bytes) if (b === QUESTION_MARK) n++;
+  return n;
+}
+
+/**
+ * Encodes `text`, telling `onUnencodable` of the first character the charset replaced with `?`
+ * (GBK has no emoji, say). Found by counting: a GBK character's bytes never include 0x3F, so more
+ * `?` out than in means a replacement; only then is the text searched for the culprit.
+ */
+function encode(codec: TextCodec, text: string, onUnencodable?: UnencodableListener): Buffer {
+  const out = codec.encode(text);
+  if (onUnencodable && countQuestionMarks(out) > countQuestionMarks(Buffer.from(text, 'utf8'))) {
+    for (const char of text) {
+      if (char !== '?' && countQuestionMarks(codec.encode(char)) > 0) {
+        onUnencodable(char);
+        break;
+      }
+    }
+  }
+  return out;
+}
+
 /** Terminal (UTF-8) bytes → wire bytes in `encoding`, streaming. */
-export function terminalToWire(encoding: TextEncodingName): ByteStreamConverter {
+export function terminalToWire(encoding: TextEncodingName, onUnencodable?: UnencodableListener): ByteStreamConverter {
   if (encoding === 'utf8') return PASS_THROUGH;
   const codec = textCodec(encoding);
   const decoder = new StringDecoder('utf8');
   return {
-    write: (chunk) => codec.encode(decoder.write(chunk)),
-    end: () => codec.encode(decoder.end()),
+    write: (chunk) => encode(codec, decoder.write(chunk), onUnencodable),
+    end: () => encode(codec, decoder.end(), onUnencodable),
   };
 }
 
@@ -40,8 +69,8 @@ export function wireToTerminal(encoding: TextEncodingName): ByteStreamConverter 
 }
 
 /** One whole message: terminal (UTF-8) bytes → wire bytes in `encoding`. */
-export function messageToWire(bytes: Buffer, encoding: TextEncodingName): Buffer {
-  return encoding === 'utf8' ? bytes : textCodec(encoding).encode(bytes.toString('utf8'));
+export function messageToWire(bytes: Buffer, encoding: TextEncodingName, onUnencodable?: UnencodableListener): Buffer {
+  return encoding === 'utf8' ? bytes : encode(textCodec(encoding), bytes.toString('utf8'), onUnencodable);
 }
 
 /** One whole message: wire bytes in `encoding` → terminal (UTF-8) bytes. */

@@ -167,6 +167,25 @@ test('connect --encoding gbk: UTF-8 at the terminal, GBK on the wire, in both di
   }
 });
 
+test('connect --encoding gbk: a character GBK cannot carry goes out as ? and the first one is named once on stderr', async () => {
+  for (const framing of ['raw', 'lines']) {
+    let wire: Promise<Buffer> | undefined;
+    const peer = await tcpPeer((socket) => {
+      wire = readAll(socket);
+      socket.end();
+    });
+    try {
+      const r = await sockit(['connect', '127.0.0.1', String(peer.port), '--encoding', 'gbk', '--framing', framing], { stdin: 'a😀b ? 你 🎉\n' }).result();
+      assert.equal(r.code, 0, r.stderr);
+      const text = (await wire!).toString('latin1');
+      assert.ok(text.startsWith('a?b ? '), `${framing}: ${text}`);
+      assert.equal(r.stderr, `sockit: warning: "😀" (U+1F600) has no GBK form and was sent as '?' (later ones are not reported)\n`, framing);
+    } finally {
+      peer.close();
+    }
+  }
+});
+
 test('connect --udp: one datagram per line, replies printed, exit 0 after --timeout of quiet', async () => {
   const server = dgram.createSocket('udp4');
   const seen: string[] = [];
