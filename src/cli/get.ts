@@ -20,6 +20,7 @@ options:
   --overwrite         replace existing files
   --json              print progress events and a summary as JSON lines on stdout
 ${TRANSPORT_CLI_HELP}
+  --help, -h          show this help
 `;
 
 /** The `get` command. */

@@ -16,6 +16,7 @@ directories with a trailing '/'.
 options:
   --json              print the entries as one JSON array
 ${TRANSPORT_CLI_HELP}
+  --help, -h          show this help
 `;
 
 /** The `ls` command. */

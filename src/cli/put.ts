@@ -25,6 +25,7 @@ options:
   --to REMOTE_DIR     directory on the server to upload into (default: its shared directory)
   --json              print progress events and a summary as JSON lines on stdout
 ${TRANSPORT_CLI_HELP}
+  --help, -h          show this help
 `;
 
 /** Parses a --protocol value. */

@@ -161,7 +161,7 @@ describe('ChatHub', () => {
     hub.connect(0, 'b');
     sink.take('b');
     assert.deepEqual(say('b', 'ALICE'), ['! nick ALICE is in use; choose another (ERR_SOCKIT_NICK_IN_USE)']);
-    assert.deepEqual(say('b', '/nick 9lives'), [`! bad nick '9lives': a nick starts with a letter and has only letters, digits and _-[]\\\`^{|} (ERR_SOCKIT_BAD_NICK)`]);
+    assert.deepEqual(say('b', '/nick 9lives'), [`! bad nick '9lives': a nick starts with a letter or one of _[]\\\`^{|} and has only letters, digits and _-[]\\\`^{|} (ERR_SOCKIT_BAD_NICK)`]);
     say('b', '/nick bob');
     say('a', '/join #dev');
     say('b', '/join #dev');

@@ -20,7 +20,7 @@ const ROOM = /^#[A-Za-z0-9_.-]+$/;
 export function nickProblem(nick: string): string | undefined {
   if (nick.length === 0) return 'a nick cannot be empty';
   if (nick.length > MAX_NICK_CHARS) return `a nick has at most ${MAX_NICK_CHARS} characters`;
-  if (!NICK.test(nick)) return 'a nick starts with a letter and has only letters, digits and _-[]\\`^{|}';
+  if (!NICK.test(nick)) return 'a nick starts with a letter or one of _[]\\`^{|} and has only letters, digits and _-[]\\`^{|}';
   return undefined;
 }
 
