@@ -27,3 +27,8 @@ export interface Command {
   /** Runs with the arguments after NAME; resolves to the exit code. Throws only sockit errors. */
   run(argv: string[], io: CliIo): Promise<number>;
 }
+
+/** A function that prints one line on the command's stderr (warnings, transport notices). */
+export function stderrLine(io: Pick<CliIo, 'stderr'>): (line: string) => void {
+  return (line) => io.stderr.write(line + '\n');
+}

@@ -11,7 +11,7 @@ import { UsageError } from '../errors.js';
 import { fromNodeError } from '../io/node-errors.js';
 import { connectTcp } from '../tcp/connect-tcp.js';
 import { UdpEndpoint } from '../udp/udp-endpoint.js';
-import { ExitCode, type CliIo, type Command } from './command.js';
+import { ExitCode, stderrLine, type CliIo, type Command } from './command.js';
 import {
   MESSAGE_CLI_HELP, MESSAGE_CLI_OPTIONS, messageSettings, parseCommandLine, parseHost, parseMilliseconds, parsePort, stringOption,
   type MessageSettings,
@@ -90,7 +90,7 @@ export const connectCommand: Command = {
     }
     if (parsed.values.broadcast) throw new UsageError('connect: --broadcast needs --udp');
     const settings = messageSettings(parsed, 'raw');
-    const transport = await transportFor(parsed.values, (line) => io.stderr.write(line + '\n'));
+    const transport = await transportFor(parsed.values, stderrLine(io));
     const conn = await connectTcp({
       transport,
       host,
@@ -104,7 +104,7 @@ export const connectCommand: Command = {
     try {
       // A person at a terminal is done when the server is (like the seeds' input() clients); a
       // pipe keeps flowing to a peer that only half-closed, as nc does.
-      await runStreamSession(conn, input, new OutputWriter(io.stdout), { ...settings, endWithPeer: io.stdin.isTTY === true, warn: (line) => io.stderr.write(line + '\n') });
+      await runStreamSession(conn, input, new OutputWriter(io.stdout), { ...settings, endWithPeer: io.stdin.isTTY === true, warn: stderrLine(io) });
     } finally {
       input.close();
     }
@@ -146,7 +146,7 @@ async function connectUdp(host: string, port: number, settings: MessageSettings,
   // stdout failing (the reader went away) ends the exchange; the error surfaces from `await receiving`.
   receiving.catch(() => void endpoint.close());
   try {
-    const messages = inputMessages(input, { unit, encoding: settings.encoding, maxFrameBytes: settings.maxFrameBytes, warn: (line) => io.stderr.write(line + '\n') });
+    const messages = inputMessages(input, { unit, encoding: settings.encoding, maxFrameBytes: settings.maxFrameBytes, warn: stderrLine(io) });
     await sendInputDatagrams(endpoint, messages, unit, () => ({ port, address: target.address }));
     inputDone = true;
     armQuietTimer();

@@ -3,7 +3,7 @@
  * Whatever paths the server sends are checked like an upload's: nothing is written outside DIR.
  */
 import { UsageError } from '../errors.js';
-import { ExitCode, type CliIo, type Command } from './command.js';
+import { ExitCode, stderrLine, type CliIo, type Command } from './command.js';
 import { TRANSPORT_CLI_HELP, TRANSPORT_CLI_OPTIONS, transportFor } from './transport-option.js';
 import { createReporter } from './progress.js';
 import { parseHost, parsePort, parseTypedCommandLine } from './cli-options.js';
@@ -34,7 +34,7 @@ export const getCommand: Command = {
     const host = parseHost(positionals[0]!, 'get: HOST');
     const port = parsePort(positionals[1], 'get: PORT', false);
     const names = positionals.slice(2);
-    const transport = await transportFor(values, (line) => io.stderr.write(line + '\n'));
+    const transport = await transportFor(values, stderrLine(io));
     const reporter = createReporter(io, { json: values.json ?? false });
     let summary;
     try {

@@ -16,7 +16,7 @@ import { loadService, serviceNames } from '../services/registry.js';
 import type { ServiceDefinition } from '../services/types.js';
 import { MessageConnection } from '../tcp/message-connection.js';
 import { UdpEndpoint, type RemoteInfo } from '../udp/udp-endpoint.js';
-import { ExitCode, type CliIo, type Command } from './command.js';
+import { ExitCode, stderrLine, type CliIo, type Command } from './command.js';
 import {
   MESSAGE_CLI_HELP, MESSAGE_CLI_OPTIONS, messageSettings, parseCommandLine, parseHost, parsePort, stringOption,
   type MessageSettings, type ParsedCommandLine,
@@ -235,7 +235,7 @@ async function listenStream(transport: StreamTransport, host: string | undefined
       if (!keepOpen) void listener.close();
       current = new MessageConnection(socket, { framing: settings.framing, maxFrameBytes: settings.maxFrameBytes, encoding: settings.encoding });
       try {
-        await runStreamSession(current, input, output, { ...settings, endWithPeer: keepOpen || io.stdin.isTTY === true, warn: (line) => io.stderr.write(line + '\n') });
+        await runStreamSession(current, input, output, { ...settings, endWithPeer: keepOpen || io.stdin.isTTY === true, warn: stderrLine(io) });
       } catch (err) {
         if (stopped) break;
         if (!keepOpen) throw err;
@@ -273,7 +273,7 @@ async function listenUdp(host: string | undefined, port: number, settings: Messa
   const replying = (async () => {
     // stdin is read only once someone is there to send it to (until then it waits in the pipe).
     await Promise.race([someoneSent, stop.stopped]);
-    const messages = inputMessages(input, { unit, encoding: settings.encoding, maxFrameBytes: settings.maxFrameBytes, warn: (line) => io.stderr.write(line + '\n') });
+    const messages = inputMessages(input, { unit, encoding: settings.encoding, maxFrameBytes: settings.maxFrameBytes, warn: stderrLine(io) });
     await sendInputDatagrams(endpoint, messages, unit, () => lastSender);
   })();
   replying.catch((err: unknown) => {

@@ -2,7 +2,7 @@
  * `sockit ls HOST PORT [REMOTE_DIR] [--json]`: lists what a files server shares.
  */
 import { UsageError } from '../errors.js';
-import { ExitCode, type CliIo, type Command } from './command.js';
+import { ExitCode, stderrLine, type CliIo, type Command } from './command.js';
 import { TRANSPORT_CLI_HELP, TRANSPORT_CLI_OPTIONS, transportFor } from './transport-option.js';
 import { formatBytes } from './progress.js';
 import { parseHost, parsePort, parseTypedCommandLine } from './cli-options.js';
@@ -29,7 +29,7 @@ export const lsCommand: Command = {
     if (positionals.length < 2 || positionals.length > 3) throw new UsageError('ls needs HOST PORT [REMOTE_DIR]');
     const host = parseHost(positionals[0]!, 'ls: HOST');
     const port = parsePort(positionals[1], 'ls: PORT', false);
-    const transport = await transportFor(values, (line) => io.stderr.write(line + '\n'));
+    const transport = await transportFor(values, stderrLine(io));
     const entries = await listFiles({ host, port, transport, ...(positionals[2] !== undefined ? { dir: positionals[2] } : {}) });
     if (values.json) {
       io.stdout.write(JSON.stringify(entries) + '\n');

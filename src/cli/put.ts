@@ -6,7 +6,7 @@
 import { promises as fsp } from 'node:fs';
 import { UsageError } from '../errors.js';
 import { parseHost, parsePort, parseTypedCommandLine } from './cli-options.js';
-import { ExitCode, type CliIo, type Command } from './command.js';
+import { ExitCode, stderrLine, type CliIo, type Command } from './command.js';
 import { TRANSPORT_CLI_HELP, TRANSPORT_CLI_OPTIONS, transportFor } from './transport-option.js';
 import { createReporter } from './progress.js';
 import { putFiles } from '../transfer/files-client.js';
@@ -47,7 +47,7 @@ export const putCommand: Command = {
     const host = parseHost(positionals[positionals.length - 2]!, 'put: HOST');
     const paths = positionals.slice(0, -2);
     const protocol = parseProtocol(values.protocol);
-    const transport = await transportFor(values, (line) => io.stderr.write(line + '\n'));
+    const transport = await transportFor(values, stderrLine(io));
     const reporter = createReporter(io, { json: values.json ?? false });
     if (protocol === 'classic') {
       if (values.to !== undefined) throw new UsageError('--to is not part of the classic protocol (it carries a file name only)');
