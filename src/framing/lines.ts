@@ -13,6 +13,7 @@
  * Encoding refuses a message containing LF; a message ending in CR is sent as is but reads back
  * without that CR (the receiver cannot tell it from CRLF).
  */
+import { InvalidStateError } from '../errors.js';
 import { GrowableBuffer } from '../core/growable-buffer.js';
 import { asBuffer, checkMaxFrameBytes } from './decoder-input.js';
 import { lineTooLong, newlineInPayload } from './framing-errors.js';
@@ -28,6 +29,8 @@ class LinesDecoder implements FrameDecoder {
   readonly #maxFrameBytes: number;
   /** The start of a line whose LF has not arrived yet (at most maxFrameBytes + a CR). */
   readonly #pending: GrowableBuffer;
+  /** Set once a push threw: the stream's position is lost, so later pushes are refused. */
+  #failed = false;
 
   constructor(options: DecoderOptions) {
     this.#maxFrameBytes = checkMaxFrameBytes(options.maxFrameBytes);
@@ -39,7 +42,16 @@ class LinesDecoder implements FrameDecoder {
   }
 
   push(chunk: Uint8Array, onFrame: (frame: Buffer) => void): void {
-    const buf = asBuffer(chunk);
+    if (this.#failed) throw new InvalidStateError('lines decoder already failed; close the connection it served');
+    try {
+      this.#split(asBuffer(chunk), onFrame);
+    } catch (err) {
+      this.#failed = true;
+      throw err;
+    }
+  }
+
+  #split(buf: Buffer, onFrame: (frame: Buffer) => void): void {
     const end = buf.length;
     const max = this.#maxFrameBytes;
     let pos = 0;
@@ -70,7 +82,7 @@ class LinesDecoder implements FrameDecoder {
   }
 
   end(onFrame: (frame: Buffer) => void): void {
-    if (this.#pending.length === 0) return;
+    if (this.#failed || this.#pending.length === 0) return;
     let line = this.#pending.take();
     if (line[line.length - 1] === CR) line = line.subarray(0, line.length - 1);
     onFrame(line);

@@ -169,6 +169,8 @@ export class MessageConnection extends EventEmitter<MessageConnectionEvents> {
   readonly #requests: PendingRequest[] = [];
 
   #peerEnded = false;
+  // destroy() was called: nothing more is delivered, even frames already decoded from the last read.
+  #destroyed = false;
   #endEmitted = false;
   #ending = false;
   /** Set by end(), destroy() and close: no more send(). */
@@ -335,6 +337,10 @@ export class MessageConnection extends EventEmitter<MessageConnectionEvents> {
    * connection, since later replies could no longer be matched.
    */
   request(msg: Uint8Array | string, options: RequestOptions = {}): Promise<Buffer> {
+    // After the peer's FIN (or the end of the connection) no reply can come: say so at once.
+    if (this.#peerEnded || this.closed || this.#destroyed) {
+      return Promise.reject(this.#error ?? new ConnectionError(NetCodes.CONNECTION_CLOSED, 'closed', `${this.#where}: the peer has closed its side; no reply can come`));
+    }
     return new Promise<Buffer>((resolve, reject) => {
       const pending: PendingRequest = { resolve, reject, timer: undefined };
       this.send(msg);
@@ -399,6 +405,7 @@ export class MessageConnection extends EventEmitter<MessageConnectionEvents> {
   /** Closes the connection at once (unsent bytes are dropped). `err` becomes the connection's error. */
   destroy(err?: SockitError): void {
     if (err && !this.#error) this.#error = err;
+    this.#destroyed = true;
     this.#sendClosed = true;
     if (this.#socket.destroyed) {
       if (!this.#closed) queueMicrotask(() => this.#onClose());
@@ -503,6 +510,7 @@ export class MessageConnection extends EventEmitter<MessageConnectionEvents> {
   }
 
   readonly #onFrame = (frame: Buffer): void => {
+    if (this.#destroyed) return;
     const request = this.#requests.shift();
     if (request) {
       if (request.timer) clearTimeout(request.timer);
@@ -567,7 +575,7 @@ export class MessageConnection extends EventEmitter<MessageConnectionEvents> {
     if (this.#delivering) return;
     this.#delivering = true;
     try {
-      while (!this.#iterating && !this.#userPaused && this.listenerCount('message') > 0) {
+      while (!this.#destroyed && !this.#iterating && !this.#userPaused && this.listenerCount('message') > 0) {
         const msg = this.#shiftInbox();
         if (!msg) break;
         this.emit('message', msg);

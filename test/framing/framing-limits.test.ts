@@ -128,6 +128,16 @@ test('a decoder that threw refuses further input instead of decoding garbage', (
   assert.throws(() => decoder.push(hex('01000000 41'), noFrame), InvalidStateError);
 });
 
+test('so does every other framing, lines included: after a throw, the next push is INVALID_STATE', () => {
+  for (const name of ['lines', 'len32', 'len16', 'varint'] as const) {
+    const decoder = getFraming(name).createDecoder({ maxFrameBytes: 10 });
+    const tooBig = name === 'lines' ? Buffer.from('A'.repeat(50) + '\n') : Buffer.concat(getFraming(name).encode(Buffer.alloc(11)));
+    assert.throws(() => decoder.push(tooBig, noFrame), SockitError, name);
+    const good = Buffer.concat(getFraming(name).encode(Buffer.from('xy')));
+    assert.throws(() => decoder.push(good, noFrame), expectError(InvalidStateError, NetCodes.INVALID_STATE), name);
+  }
+});
+
 test('maxFrameBytes must be a non-negative safe integer (raw needs at least 1)', () => {
   for (const bad of [-1, 1.5, Number.NaN, Number.POSITIVE_INFINITY]) {
     assert.throws(() => len32.createDecoder({ maxFrameBytes: bad }), expectError(SockitError, NetCodes.INVALID_ARGUMENT, 'maxFrameBytes'));

@@ -259,6 +259,29 @@ test('a request pending when the peer half-closes is rejected, not left hanging'
   });
   const client = await connectTcp({ host: HOST, port: server.address.port, framing: 'lines' });
   await assert.rejects(client.request('will you answer?'), (err: unknown) => err instanceof ConnectionError && err.code === 'ERR_SOCKIT_CONNECTION_CLOSED');
+  // A request made after the FIN has no reply to wait for either: it is refused at once.
+  assert.equal(client.peerEnded, true);
+  await assert.rejects(client.request('and now?'), (err: unknown) => err instanceof ConnectionError && err.code === 'ERR_SOCKIT_CONNECTION_CLOSED');
   await client.end();
+  await server.close();
+});
+
+test('destroy() inside a message handler stops delivery at once, even of frames from the same read', async () => {
+  const seen: string[] = [];
+  let closedAt = -1;
+  const server = await listenTcp({ host: HOST, port: 0, framing: 'lines' }, (conn) => {
+    conn.on('message', (m: Buffer) => {
+      seen.push(m.toString());
+      if (m.toString() === '1') conn.destroy();
+    });
+    conn.on('close', () => (closedAt = seen.length));
+  });
+  const raw = net.connect(server.address.port, HOST);
+  raw.on('error', () => undefined);
+  await once(raw, 'connect');
+  raw.write('0\n1\n2\n3\n4\n'); // one write: one read on the other end, five frames
+  await once(raw, 'close');
+  assert.deepEqual(seen, ['0', '1']);
+  assert.equal(closedAt, 2);
   await server.close();
 });
