@@ -10,6 +10,7 @@
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { fromNodeError, formatHostPort } from './node-errors.js';
+import { checkPort } from './check-port.js';
 import { connect as rudpConnect } from './rudp-connect.js';
 import type { RudpOptions } from './rudp-driver.js';
 import { RudpServer } from './rudp-server.js';
@@ -51,6 +52,7 @@ export function createRudpTransport(options: RudpTransportOptions = {}): StreamT
 
   const listen = (listenOptions: ListenOptions): Promise<StreamListener> =>
     new Promise((resolve, reject) => {
+      checkPort(listenOptions.port, 'listen on rudp', true);
       const server = new RudpServer({ ...base, allowHalfOpen: true });
       const onError = (err: Error): void => reject(err);
       server.once('error', onError);
@@ -71,6 +73,7 @@ export function createRudpTransport(options: RudpTransportOptions = {}): StreamT
   const connect = (connectOptions: ConnectOptions): Promise<StreamSocket> =>
     new Promise((resolve, reject) => {
       const where = `rudp connect to ${formatHostPort(connectOptions.host, connectOptions.port)}`;
+      checkPort(connectOptions.port, where, false);
       const signal = connectOptions.signal;
       if (signal?.aborted) {
         reject(fromNodeError(signal.reason ?? new Error('aborted'), where));

@@ -10,6 +10,7 @@ import net from 'node:net';
 import { EventEmitter } from 'node:events';
 import { TimeoutError } from '../errors.js';
 import { fromNodeError, formatHostPort, isIpv6Unavailable } from './node-errors.js';
+import { checkPort } from './check-port.js';
 import type { BoundAddress, ConnectOptions, ListenOptions, StreamListener, StreamSocket, StreamTransport } from './stream-transport.js';
 
 class TcpListener extends EventEmitter implements StreamListener {
@@ -49,6 +50,7 @@ function listenOn(options: ListenOptions, host: string): Promise<net.Server> {
 }
 
 async function listen(options: ListenOptions): Promise<StreamListener> {
+  checkPort(options.port, 'listen on tcp', true);
   if (options.host !== undefined) return new TcpListener(await listenOn(options, options.host));
   try {
     return new TcpListener(await listenOn(options, '::'));
@@ -62,6 +64,7 @@ async function listen(options: ListenOptions): Promise<StreamListener> {
 function connect(options: ConnectOptions): Promise<StreamSocket> {
   const where = `connect to ${formatHostPort(options.host, options.port)}`;
   return new Promise((resolve, reject) => {
+    checkPort(options.port, where, false);
     const socket = net.connect({ host: options.host, port: options.port, allowHalfOpen: true, noDelay: true });
     let timer: NodeJS.Timeout | undefined;
     const cleanup = (): void => {

@@ -13,7 +13,8 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import dns from 'node:dns';
 import { EventEmitter } from 'node:events';
-import { LimitExceededError, NetCodes, ConnectionError, InvalidStateError, type SockitError } from '../errors.js';
+import { LimitExceededError, NetCodes, ConnectionError, InvalidStateError, SockitError } from '../errors.js';
+import { checkPort } from '../io/check-port.js';
 import { fromNodeError, formatHostPort, isIpv6Unavailable } from '../io/node-errors.js';
 import type { BoundAddress } from '../io/stream-transport.js';
 
@@ -87,6 +88,7 @@ export class UdpEndpoint extends EventEmitter<UdpEndpointEvents> {
 
   /** Binds a UDP socket. Rejects with ConnectionError (address in use, not available, permission). */
   static override async bind(options: UdpBindOptions): Promise<UdpEndpoint> {
+    checkBindOptions(options);
     const type = options.type ?? (options.host === undefined ? 'udp6' : net.isIPv6(options.host) ? 'udp6' : 'udp4');
     try {
       return new UdpEndpoint(await bindSocket(type, options), type, options);
@@ -127,9 +129,17 @@ export class UdpEndpoint extends EventEmitter<UdpEndpointEvents> {
     return this.#type;
   }
 
-  /** Largest payload this endpoint may send (65,507 for udp4, 65,527 for udp6). */
+  /**
+   * Largest payload this endpoint may send (65,507 for udp4, 65,527 for udp6). A dual-stack udp6
+   * endpoint sending to an IPv4 peer is held to IPv4's 65,507 ({@link UdpEndpoint.send} checks).
+   */
   get maxPayloadBytes(): number {
     return this.#type === 'udp6' ? MAX_UDP6_PAYLOAD_BYTES : MAX_UDP4_PAYLOAD_BYTES;
+  }
+
+  /** The payload limit towards `host`: IPv4's when the datagram will travel as IPv4. */
+  #maxPayloadTo(host: string): number {
+    return this.#type === 'udp6' && (net.isIPv4(host) || IPV4_MAPPED.test(host)) ? MAX_UDP4_PAYLOAD_BYTES : this.maxPayloadBytes;
   }
 
   /** Datagrams the async iterator dropped because its queue was full. */
@@ -139,22 +149,22 @@ export class UdpEndpoint extends EventEmitter<UdpEndpointEvents> {
 
   /** Current SO_RCVBUF in bytes (Linux reports twice what was set: it counts bookkeeping). */
   get recvBufferSize(): number {
-    return this.#socket.getRecvBufferSize();
+    return this.#socketOp('read SO_RCVBUF', () => this.#socket.getRecvBufferSize());
   }
 
   /** Current SO_SNDBUF in bytes. */
   get sendBufferSize(): number {
-    return this.#socket.getSendBufferSize();
+    return this.#socketOp('read SO_SNDBUF', () => this.#socket.getSendBufferSize());
   }
 
   /** Sets SO_RCVBUF. */
   setRecvBufferSize(bytes: number): void {
-    this.#socket.setRecvBufferSize(bytes);
+    this.#socketOp('set SO_RCVBUF', () => this.#socket.setRecvBufferSize(bytes));
   }
 
   /** Sets SO_SNDBUF. */
   setSendBufferSize(bytes: number): void {
-    this.#socket.setSendBufferSize(bytes);
+    this.#socketOp('set SO_SNDBUF', () => this.#socket.setSendBufferSize(bytes));
   }
 
   /**
@@ -164,18 +174,27 @@ export class UdpEndpoint extends EventEmitter<UdpEndpointEvents> {
    * `ERR_SOCKIT_PERMISSION_DENIED`.
    */
   send(bytes: Uint8Array | string, port: number, host: string): Promise<void> {
-    const payload = typeof bytes === 'string' ? Buffer.from(bytes, 'utf8') : bytes;
-    const max = this.maxPayloadBytes;
-    const where = `send udp to ${formatHostPort(host, port)}`;
-    if (payload.byteLength > max) {
-      return Promise.reject(new LimitExceededError(NetCodes.DATAGRAM_TOO_LARGE,
-        `${where}: ${payload.byteLength}-byte datagram exceeds the ${max}-byte ${this.#type} maximum; split it or use a stream transport`,
-        max, payload.byteLength));
+    const where = `send udp to ${formatHostPort(String(host), port)}`;
+    if (typeof bytes !== 'string' && !(bytes instanceof Uint8Array)) {
+      return Promise.reject(new SockitError(NetCodes.INVALID_ARGUMENT, `${where}: a datagram is a Uint8Array or a string, not ${typeof bytes}`));
     }
+    try {
+      checkPort(port, where, false);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const payload = typeof bytes === 'string' ? Buffer.from(bytes, 'utf8') : bytes;
+    const max = this.#maxPayloadTo(host);
+    const tooLarge = (): LimitExceededError => new LimitExceededError(NetCodes.DATAGRAM_TOO_LARGE,
+      `${where}: ${payload.byteLength}-byte datagram exceeds the ${max}-byte ${max === MAX_UDP4_PAYLOAD_BYTES ? 'udp4' : 'udp6'} maximum; split it or use a stream transport`,
+      max, payload.byteLength);
+    if (payload.byteLength > max) return Promise.reject(tooLarge());
     if (this.#closed || this.#closing) return Promise.reject(new InvalidStateError(`${where}: endpoint is closed`));
     return new Promise((resolve, reject) => {
       this.#socket.send(payload, port, host, (err) => {
         if (!err) return resolve();
+        // A name that resolved to IPv4 on a dual-stack endpoint: the kernel is the one to say so.
+        if ((err as NodeJS.ErrnoException).code === 'EMSGSIZE') return reject(tooLarge());
         const e = fromNodeError(err, where);
         if (e instanceof ConnectionError && e.code === NetCodes.PERMISSION_DENIED) {
           reject(new ConnectionError(NetCodes.PERMISSION_DENIED, 'permission-denied',
@@ -189,32 +208,32 @@ export class UdpEndpoint extends EventEmitter<UdpEndpointEvents> {
 
   /** Allows (or forbids) sending to broadcast addresses (SO_BROADCAST). */
   setBroadcast(on: boolean): void {
-    this.#socket.setBroadcast(on);
+    this.#socketOp('set SO_BROADCAST', () => this.#socket.setBroadcast(on));
   }
 
   /** Joins multicast group `group` on the interface with address `iface` (default: chosen by the OS). */
   joinGroup(group: string, iface?: string): void {
-    this.#multicast(`join multicast group ${group}`, () => this.#socket.addMembership(group, iface));
+    this.#socketOp(`join multicast group ${group}`, () => this.#socket.addMembership(group, iface));
   }
 
   /** Leaves multicast group `group`. */
   leaveGroup(group: string, iface?: string): void {
-    this.#multicast(`leave multicast group ${group}`, () => this.#socket.dropMembership(group, iface), 'is this endpoint a member of that group on that interface?');
+    this.#socketOp(`leave multicast group ${group}`, () => this.#socket.dropMembership(group, iface), 'is this endpoint a member of that group on that interface?');
   }
 
   /** Hops a multicast datagram may travel (IP_MULTICAST_TTL); 1 keeps it on the local network. */
   setMulticastTTL(ttl: number): void {
-    this.#multicast('set multicast TTL', () => this.#socket.setMulticastTTL(ttl));
+    this.#socketOp('set multicast TTL', () => this.#socket.setMulticastTTL(ttl));
   }
 
   /** Whether our own multicast datagrams loop back to this host (IP_MULTICAST_LOOP). */
   setMulticastLoopback(on: boolean): void {
-    this.#multicast('set multicast loopback', () => this.#socket.setMulticastLoopback(on));
+    this.#socketOp('set multicast loopback', () => this.#socket.setMulticastLoopback(on));
   }
 
   /** The interface (by its address) outgoing multicast leaves from (IP_MULTICAST_IF). */
   setMulticastInterface(iface: string): void {
-    this.#multicast(`set multicast interface ${iface}`, () => this.#socket.setMulticastInterface(iface));
+    this.#socketOp(`set multicast interface ${iface}`, () => this.#socket.setMulticastInterface(iface));
   }
 
   /** Closes the socket; resolves once closed. Idempotent. */
@@ -290,15 +309,40 @@ export class UdpEndpoint extends EventEmitter<UdpEndpointEvents> {
     }
   }
 
-  #multicast(what: string, op: () => void, hint?: string): void {
+  /**
+   * Runs one socket call: on a closed endpoint it is InvalidStateError; an argument Node refuses
+   * (TypeError, RangeError) is ERR_SOCKIT_INVALID_ARGUMENT; an OS refusal gets its mapped code.
+   */
+  #socketOp<T>(what: string, op: () => T, hint?: string): T {
+    const where = `udp ${formatHostPort(this.address.host, this.address.port)}: ${what}`;
+    if (this.#closed || this.#closing) throw new InvalidStateError(`${where}: endpoint is closed`);
     try {
-      op();
+      return op();
     } catch (err) {
-      const e = fromNodeError(err, `udp ${formatHostPort(this.address.host, this.address.port)}: ${what}`);
+      if (err instanceof TypeError || err instanceof RangeError) throw new SockitError(NetCodes.INVALID_ARGUMENT, `${where}: ${err.message}`, { cause: err });
+      const e = fromNodeError(err, where);
       if (hint && e instanceof ConnectionError) throw new ConnectionError(e.code, e.reason, `${e.message} (${hint})`, { cause: err });
       throw e;
     }
   }
+}
+
+/** `::ffff:a.b.c.d`: an IPv4 peer as a dual-stack socket names it. */
+const IPV4_MAPPED = /^::ffff:\d{1,3}(\.\d{1,3}){3}$/i;
+
+/** Refuses bind options Node would throw a plain TypeError or RangeError for, or silently wrap. */
+function checkBindOptions(options: UdpBindOptions): void {
+  checkPort(options.port, 'bind udp', true);
+  const bad = (message: string): never => {
+    throw new SockitError(NetCodes.INVALID_ARGUMENT, `bind udp: ${message}`);
+  };
+  if (options.type !== undefined && options.type !== 'udp4' && options.type !== 'udp6') bad(`type is 'udp4' or 'udp6', not ${String(options.type)}`);
+  for (const name of ['recvBufferSize', 'sendBufferSize'] as const) {
+    const v = options[name];
+    if (v !== undefined && !(Number.isSafeInteger(v) && v > 0)) bad(`${name} is a positive whole number of bytes, not ${String(v)}`);
+  }
+  const q = options.queueDatagrams;
+  if (q !== undefined && !(Number.isSafeInteger(q) && q >= 0)) bad(`queueDatagrams is a whole number of datagrams, not ${String(q)}`);
 }
 
 function bindSocket(type: 'udp4' | 'udp6', options: UdpBindOptions): Promise<dgram.Socket> {

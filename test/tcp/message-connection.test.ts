@@ -8,7 +8,7 @@ import { setImmediate as nextMacrotask } from 'node:timers/promises';
 import { listenTcp, type MessageServer } from '../../src/tcp/message-server.js';
 import { connectTcp } from '../../src/tcp/connect-tcp.js';
 import { MessageConnection, DEFAULT_HIGH_WATER_MARK_BYTES, DEFAULT_READ_HIGH_WATER_MARK_BYTES } from '../../src/tcp/message-connection.js';
-import { ConnectionError, InvalidStateError, LimitExceededError, ProtocolError, TimeoutError, type SockitError } from '../../src/errors.js';
+import { ConnectionError, InvalidStateError, LimitExceededError, ProtocolError, SockitError, TimeoutError } from '../../src/errors.js';
 
 const HOST = '127.0.0.1';
 
@@ -284,4 +284,14 @@ test('destroy() inside a message handler stops delivery at once, even of frames 
   assert.deepEqual(seen, ['0', '1']);
   assert.equal(closedAt, 2);
   await server.close();
+});
+
+test('a port out of range is ERR_SOCKIT_INVALID_ARGUMENT from connect and listen, over TCP and RUDP', async () => {
+  const { createRudpTransport } = await import('../../src/io/rudp-transport.js');
+  for (const transport of [undefined, createRudpTransport()]) {
+    for (const port of [70_000, -1, 1.5]) {
+      await assert.rejects(connectTcp({ host: HOST, port, framing: 'lines', ...(transport ? { transport } : {}) }), (err: unknown) => err instanceof SockitError && err.code === 'ERR_SOCKIT_INVALID_ARGUMENT', `connect ${port}`);
+      await assert.rejects(listenTcp({ host: HOST, port, framing: 'lines', ...(transport ? { transport } : {}) }, () => undefined), (err: unknown) => err instanceof SockitError && err.code === 'ERR_SOCKIT_INVALID_ARGUMENT', `listen ${port}`);
+    }
+  }
 });

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { UdpEndpoint, MAX_UDP4_PAYLOAD_BYTES, MAX_UDP6_PAYLOAD_BYTES, type RemoteInfo } from '../../src/udp/udp-endpoint.js';
-import { ConnectionError, LimitExceededError } from '../../src/errors.js';
+import { ConnectionError, InvalidStateError, LimitExceededError, SockitError } from '../../src/errors.js';
 
 test('a server receives with the sender address and replies to the sender', async () => {
   const server = await UdpEndpoint.bind({ host: '127.0.0.1', port: 0 });
@@ -131,4 +131,49 @@ test('binding a busy UDP port fails with ERR_SOCKIT_ADDRESS_IN_USE', async () =>
   const first = await UdpEndpoint.bind({ host: '127.0.0.1', port: 0 });
   await assert.rejects(UdpEndpoint.bind({ host: '127.0.0.1', port: first.address.port }), (err: unknown) => err instanceof ConnectionError && err.code === 'ERR_SOCKIT_ADDRESS_IN_USE');
   await first.close();
+});
+
+test('a dual-stack endpoint holds IPv4 peers to IPv4\'s 65,507 bytes, literal or mapped', async () => {
+  const dual = await UdpEndpoint.bind({ port: 0 });
+  assert.equal(dual.type, 'udp6');
+  for (const host of ['127.0.0.1', '::ffff:127.0.0.1']) {
+    await assert.rejects(dual.send(Buffer.alloc(MAX_UDP4_PAYLOAD_BYTES + 1), 9, host), (err: unknown) => {
+      assert.ok(err instanceof LimitExceededError, String(err));
+      assert.equal(err.code, 'ERR_SOCKIT_DATAGRAM_TOO_LARGE');
+      assert.equal(err.limit, 65_507);
+      return true;
+    });
+  }
+  await dual.close();
+});
+
+/** Asserts `err` is a SockitError (not Node's TypeError or RangeError) with `code`. */
+function isSockit(code: string) {
+  return (err: unknown): boolean => {
+    assert.ok(err instanceof SockitError, `expected a SockitError, got ${String(err)}`);
+    assert.equal(err.code, code);
+    return true;
+  };
+}
+
+test('bad arguments are SockitErrors with ERR_SOCKIT_INVALID_ARGUMENT, and no port is silently wrapped', async () => {
+  for (const port of [99_999, 65_536, -1, 1.5]) {
+    await assert.rejects(UdpEndpoint.bind({ host: '127.0.0.1', port }), isSockit('ERR_SOCKIT_INVALID_ARGUMENT'), `port ${port}`);
+  }
+  await assert.rejects(UdpEndpoint.bind({ port: 0, type: 'udp5' as 'udp4' }), isSockit('ERR_SOCKIT_INVALID_ARGUMENT'));
+  await assert.rejects(UdpEndpoint.bind({ port: 0, recvBufferSize: -1 }), isSockit('ERR_SOCKIT_INVALID_ARGUMENT'));
+  const ep = await UdpEndpoint.bind({ host: '127.0.0.1', port: 0 });
+  await assert.rejects(ep.send('x', 0, '127.0.0.1'), isSockit('ERR_SOCKIT_INVALID_ARGUMENT'));
+  await assert.rejects(ep.send(123 as unknown as string, 9, '127.0.0.1'), isSockit('ERR_SOCKIT_INVALID_ARGUMENT'));
+  assert.throws(() => ep.setRecvBufferSize(-5), isSockit('ERR_SOCKIT_INVALID_ARGUMENT'));
+  await ep.close();
+});
+
+test('a closed endpoint refuses socket calls with InvalidStateError', async () => {
+  const ep = await UdpEndpoint.bind({ host: '127.0.0.1', port: 0 });
+  await ep.close();
+  assert.throws(() => ep.setBroadcast(true), InvalidStateError);
+  assert.throws(() => ep.recvBufferSize, InvalidStateError);
+  assert.throws(() => ep.joinGroup('239.1.2.3', '127.0.0.1'), InvalidStateError);
+  await assert.rejects(ep.send('x', 9, '127.0.0.1'), InvalidStateError);
 });
