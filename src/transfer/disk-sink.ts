@@ -220,8 +220,10 @@ export class DiskSink {
     for (let n = 0; ; n++) {
       partPath = path.join(dir, n === 0 ? `${name}${PART_SUFFIX}` : `${name}.${n}${PART_SUFFIX}`);
       let holder = BUSY_PARTS.get(partPath);
-      if (holder?.supersede && resumable) holder = await this.#reclaim(partPath, holder);
-      if (!holder) break;
+      const takenOver = holder !== undefined;
+      // Our own session never supersedes itself (one put naming the same path twice): next part.
+      if (holder?.supersede && resumable && holder.activity !== this.#activity) holder = await this.#reclaim(partPath, holder);
+      if (!holder && (takenOver || (await partNameFree(partPath, rel, size, resumable)))) break;
     }
     // Claimed before the next await: a concurrent upload of the same name picks the next part.
     // Only a resumable part is worth taking over from a dead session (see #reclaim).
@@ -314,6 +316,24 @@ export class DiskSink {
     } finally {
       await fh?.close();
     }
+  }
+}
+
+/**
+ * Whether a part name no transfer of this process holds may be used for `rel`: nothing is there,
+ * or a part this kind of transfer can resume (its meta names the same file and size). Anything
+ * else under that name — a user's own `NAME.part`, say — is never overwritten: the caller takes
+ * the next name.
+ */
+async function partNameFree(partPath: string, rel: string, size: number, resumable: boolean): Promise<boolean> {
+  const st = await fsp.lstat(partPath).catch(() => undefined);
+  if (!st) return true;
+  if (!resumable || !st.isFile()) return false;
+  try {
+    const meta = decodePartMeta(await fsp.readFile(metaPathOf(partPath), 'utf8'));
+    return meta.path === rel && meta.size === size;
+  } catch {
+    return false;
   }
 }
 
@@ -562,13 +582,18 @@ export class IncomingFile {
     }
   }
 
-  /** The connection died mid-file: keep a resumable part, delete anything else. */
+  /**
+   * The connection died mid-file: keep a resumable part, delete anything else. A part that held a
+   * prefix before this attempt (offset > 0) is kept even if the attempt died before its first
+   * byte: the next attempt checks the prefix's SHA-256 anyway.
+   */
   async abandon(): Promise<void> {
     const init = this.#init;
     try {
       await this.#flush().catch(() => undefined);
       await this.#closeFiles().catch(() => undefined);
-      if (!(init.resumable && this.#received > 0)) await this.#discard();
+      // Cleanup after a failure never fails in turn: whatever cannot be removed stays behind.
+      if (!(init.resumable && (this.#received > 0 || this.offset > 0))) await this.#discard().catch(() => undefined);
     } finally {
       this.#release();
     }

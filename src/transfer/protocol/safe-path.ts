@@ -18,8 +18,13 @@ import { FileCodes, FileTransferError } from '../../errors.js';
 /** Longest path accepted, in UTF-8 bytes (PATH_MAX on Linux is 4096). */
 export const MAX_PATH_BYTES = 4096;
 
-/** Longest single name accepted, in UTF-8 bytes (NAME_MAX on Linux and most file systems). */
-export const MAX_NAME_BYTES = 255;
+/**
+ * Longest single name accepted, in UTF-8 bytes: NAME_MAX (255 on Linux and most file systems) less
+ * the 16 bytes a receiver adds to it on disk — `NAME.N.part.meta` while it arrives, `NAME (N).ext`
+ * beside an existing file. A longer name would be accepted and then fail at the disk
+ * (ENAMETOOLONG) halfway through a session.
+ */
+export const MAX_NAME_BYTES = 239;
 
 /** Deepest directory nesting accepted. */
 export const MAX_PATH_DEPTH = 64;
@@ -44,7 +49,7 @@ export function nameProblem(name: string): string | undefined {
   if (name.includes('/')) return 'slash inside a name';
   if (DEVICE_NAME.test(name)) return 'Windows device name';
   if (name.endsWith('.') || name.endsWith(' ')) return 'name ends with a dot or a space';
-  if (Buffer.byteLength(name, 'utf8') > MAX_NAME_BYTES) return `name longer than ${MAX_NAME_BYTES} bytes`;
+  if (Buffer.byteLength(name, 'utf8') > MAX_NAME_BYTES) return `name longer than ${MAX_NAME_BYTES} bytes (the file system's 255 less room for NAME.N.part.meta)`;
   return undefined;
 }
 
