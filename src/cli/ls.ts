@@ -6,6 +6,7 @@ import { ExitCode, stderrLine, type CliIo, type Command } from './command.js';
 import { TRANSPORT_CLI_HELP, TRANSPORT_CLI_OPTIONS, transportFor } from './transport-option.js';
 import { formatBytes } from './progress.js';
 import { parseHost, parsePort, parseTypedCommandLine } from './cli-options.js';
+import { escapeControls } from '../chat/protocol/chat-text.js';
 import { listFiles } from '../transfer/files-client.js';
 
 const HELP = `usage: sockit ls HOST PORT [REMOTE_DIR] [--json]
@@ -38,7 +39,9 @@ export const lsCommand: Command = {
     for (const e of entries) {
       const when = new Date(e.mtimeMs).toISOString().slice(0, 16).replace('T', ' ');
       const size = e.kind === 'dir' ? '-' : formatBytes(e.size);
-      io.stdout.write(`${size.padStart(10)}  ${when}  ${e.name}${e.kind === 'dir' ? '/' : ''}\n`);
+      // A server names its own files: an escape sequence or a newline in a name must not repaint the
+      // terminal or fake another entry, so control characters print as visible escapes.
+      io.stdout.write(`${size.padStart(10)}  ${when}  ${escapeControls(e.name)}${e.kind === 'dir' ? '/' : ''}\n`);
     }
     return ExitCode.OK;
   },

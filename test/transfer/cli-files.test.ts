@@ -195,6 +195,23 @@ test('put of a directory names, on stderr and in --json, every entry it cannot s
   }
 });
 
+test('ls prints a server\'s names with control characters escaped: no terminal repaint, no fake entry', async () => {
+  const shared = await serverDir('odd-names');
+  await fsp.writeFile(path.join(shared, 'nl\nevil.txt'), '');
+  await fsp.writeFile(path.join(shared, '\x1b]0;pwned\x07\x1b[31mFAKE'), '');
+  const server = await startCliFilesServer(['--dir', shared]);
+  try {
+    const ls = await runCli(['ls', '127.0.0.1', String(server.port)]);
+    assert.equal(ls.code, 0, ls.stderr);
+    assert.equal(ls.stdout.trim().split('\n').length, 2, ls.stdout);
+    assert.ok(!ls.stdout.includes('\x1b'), 'no raw ESC reaches the terminal');
+    assert.match(ls.stdout, /nl\\x0aevil\.txt\n/);
+    assert.match(ls.stdout, /\\x1b\]0;pwned\\x07\\x1b\[31mFAKE\n/);
+  } finally {
+    await server.stop();
+  }
+});
+
 test('usage errors exit 2', async () => {
   for (const args of [['put', 'only-a-path'], ['put', 'a', 'host', 'notaport'], ['get', '127.0.0.1'], ['ls'], ['put', '--protocol', 'ftp', 'a', 'h', '1']]) {
     const r = await runCli(args);
