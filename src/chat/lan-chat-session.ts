@@ -5,10 +5,10 @@
 import { ChatCodes, isSockitError } from '../errors.js';
 import type { ChatTerminal } from './chat-terminal.js';
 import type { LanChatNode } from './lan-chat.js';
-import { MAX_LINE_BYTES, escapeControls } from './protocol/chat-text.js';
+import { escapeControls } from './protocol/chat-text.js';
 import { parseChatInput } from './protocol/chat-command.js';
 import { formatLanEvent } from './protocol/lan-event-text.js';
-import { nickProblem, normalizeRoomName, roomProblem } from './protocol/names.js';
+import { normalizeRoomName } from './protocol/names.js';
 
 const LAN_HELP = [
   '* LAN chat commands (no server: everyone on the group hears everything):',
@@ -20,7 +20,12 @@ const LAN_HELP = [
   '*   /quit          leave',
 ];
 
-/** Runs LAN chat on `terminal` until /quit or end of input; closes `node` (saying goodbye) at the end. */
+/**
+ * Runs LAN chat on `terminal` until /quit or end of input; closes `node` (saying goodbye) at the end.
+ * The node decides what may be sent (the rule its receivers apply); what it refuses (a line over
+ * 510 bytes, a bad nick or room) is shown as one `! what (CODE)` line, like the chat server's, and
+ * the session goes on. A line is shown as said, or a rename as done, once the node has sent it.
+ */
 export function runLanChatSession(node: LanChatNode, terminal: ChatTerminal): Promise<void> {
   return new Promise((resolve) => {
     let done = false;
@@ -35,8 +40,11 @@ export function runLanChatSession(node: LanChatNode, terminal: ChatTerminal): Pr
       if (isSockitError(err)) return `${err.message} (${err.code})`;
       return err instanceof Error ? err.message : String(err);
     };
-    const sent = (p: Promise<void>): void => {
-      p.catch((err: unknown) => terminal.notice(describe(err)));
+    const attempt = (p: Promise<void>, onSent: () => void): void => {
+      p.then(onSent, (err: unknown) => {
+        if (isSockitError(err)) error(err.message, err.code);
+        else terminal.notice(describe(err));
+      });
     };
 
     node.on('event', (event) => {
@@ -53,25 +61,19 @@ export function runLanChatSession(node: LanChatNode, terminal: ChatTerminal): Pr
       if (input.kind === 'text' || (input.kind === 'command' && input.name === 'me')) {
         const text = input.kind === 'text' ? input.text : input.arg;
         if (text === '') return error('usage: /me action', ChatCodes.UNKNOWN_COMMAND);
-        const bytes = Buffer.byteLength(text, 'utf8');
-        if (bytes > MAX_LINE_BYTES) return error(`line too long (${bytes} bytes, at most ${MAX_LINE_BYTES}); not sent`, ChatCodes.LINE_TOO_LONG);
         const safe = escapeControls(text);
-        terminal.print(input.kind === 'text' ? `[${node.room}] <${node.nick}> ${safe}` : `[${node.room}] * ${node.nick} ${safe}`);
-        return sent(input.kind === 'text' ? node.say(text) : node.act(text));
+        // Room and nick as sent: a /join or /nick typed right after must not rewrite this line.
+        const shown = input.kind === 'text' ? `[${node.room}] <${node.nick}> ${safe}` : `[${node.room}] * ${node.nick} ${safe}`;
+        return attempt(input.kind === 'text' ? node.say(text) : node.act(text), () => terminal.print(shown));
       }
       switch (input.name) {
         case 'nick': {
-          const problem = nickProblem(input.arg);
-          if (problem) return error(`bad nick '${escapeControls(input.arg)}': ${problem}`, ChatCodes.BAD_NICK);
-          sent(node.setNick(input.arg));
-          return terminal.print(`* you are now known as ${input.arg}`);
+          const nick = input.arg;
+          return attempt(node.setNick(nick), () => terminal.print(`* you are now known as ${nick}`));
         }
         case 'join': {
           const room = normalizeRoomName(input.arg);
-          const problem = roomProblem(room);
-          if (problem) return error(`bad room '${escapeControls(room)}': ${problem}`, ChatCodes.BAD_ROOM);
-          sent(node.join(room));
-          return terminal.print(`* you now talk in ${room}`);
+          return attempt(node.join(room), () => terminal.print(`* you now talk in ${room}`));
         }
         case 'who': {
           const nicks = [node.nick, ...node.who().map((p) => p.nick)].sort();

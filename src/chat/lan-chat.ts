@@ -13,9 +13,9 @@ import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { UdpEndpoint } from '../udp/udp-endpoint.js';
-import { isSockitError } from '../errors.js';
+import { InvalidStateError, isSockitError } from '../errors.js';
 import { LanChatState, type LanChatTiming, type LanEvent, type LanPeer } from './protocol/lan-chat-state.js';
-import { decodeLanMessage, DEFAULT_LAN_GROUP, encodeLanMessage, type LanKind } from './protocol/lan-message.js';
+import { decodeLanMessage, DEFAULT_LAN_GROUP, lanMessageError, type LanMessage } from './protocol/lan-message.js';
 
 /** Options of {@link LanChatNode.start}. */
 export interface LanChatOptions extends Partial<LanChatTiming> {
@@ -43,6 +43,12 @@ export interface LanChatOptions extends Partial<LanChatTiming> {
  * One LAN chat participant. Events: `'event'` (a {@link LanEvent}: message, joined, left,
  * renamed, lost), `'error'` (a SockitError: a malformed datagram from someone, a failed heartbeat;
  * emitted only when someone listens, since none of them is fatal).
+ *
+ * A node refuses to send what the others would reject (the rule is {@link lanMessageError}'s, the
+ * same the receivers apply): `say`/`act` reject with `ERR_SOCKIT_CHAT_LINE_TOO_LONG` over 510 bytes,
+ * `setNick`/`start` with `ERR_SOCKIT_BAD_NICK`, `join`/`start` with `ERR_SOCKIT_BAD_ROOM`; nothing is
+ * sent and nick, room and message numbering stay as they were. After {@link close} every send
+ * rejects with InvalidStateError `ERR_SOCKIT_INVALID_STATE`.
  */
 export class LanChatNode extends EventEmitter {
   readonly #endpoint: UdpEndpoint;
@@ -51,12 +57,23 @@ export class LanChatNode extends EventEmitter {
   readonly #filter: ((datagram: Buffer) => boolean) | undefined;
   readonly #heartbeat: NodeJS.Timeout;
   #deadline: NodeJS.Timeout | undefined;
+  /** Set by the first {@link close}: from then on nothing is sent or received but the goodbye. */
+  #closing: Promise<void> | undefined;
+  /** The socket is closed. */
   #closed = false;
   /** How the group is reached: `multicast` or `broadcast` (fallback). */
   readonly mode: 'multicast' | 'broadcast';
 
-  /** Binds the group's port, joins the group (or falls back to broadcast) and says hello. */
+  /**
+   * Binds the group's port, joins the group (or falls back to broadcast) and says hello. A nick,
+   * room or id the others would reject is refused first (see {@link lanMessageError}), before
+   * anything is bound.
+   */
   static async start(options: LanChatOptions): Promise<LanChatNode> {
+    const id = options.id ?? randomBytes(4).toString('hex');
+    const room = options.room ?? '#lobby';
+    const refused = lanMessageError({ kind: 'hello', from: id, nick: options.nick, room, seq: 0 });
+    if (refused !== undefined) throw refused;
     const group = options.group ?? DEFAULT_LAN_GROUP;
     const endpoint = await UdpEndpoint.bind({ host: '0.0.0.0', port: group.port, type: 'udp4', reuseAddr: true });
     let route: Route;
@@ -66,12 +83,12 @@ export class LanChatNode extends EventEmitter {
       await endpoint.close();
       throw err;
     }
-    const node = new LanChatNode(endpoint, options, route.destination, route.mode);
-    await node.#send('hello');
+    const node = new LanChatNode(endpoint, { ...options, id, room }, route.destination, route.mode);
+    await node.#announce('hello');
     return node;
   }
 
-  private constructor(endpoint: UdpEndpoint, options: LanChatOptions, destination: { address: string; port: number }, mode: 'multicast' | 'broadcast') {
+  private constructor(endpoint: UdpEndpoint, options: LanChatOptions & { id: string; room: string }, destination: { address: string; port: number }, mode: 'multicast' | 'broadcast') {
     super();
     this.#endpoint = endpoint;
     this.#destination = destination;
@@ -80,10 +97,10 @@ export class LanChatNode extends EventEmitter {
     const timing: Partial<LanChatTiming> = {};
     if (options.lossDelayMs !== undefined) timing.lossDelayMs = options.lossDelayMs;
     if (options.peerTimeoutMs !== undefined) timing.peerTimeoutMs = options.peerTimeoutMs;
-    this.#state = new LanChatState(options.id ?? randomBytes(4).toString('hex'), options.nick, options.room ?? '#lobby', timing);
+    this.#state = new LanChatState(options.id, options.nick, options.room, timing);
     endpoint.on('message', (datagram: Buffer) => this.#onDatagram(datagram));
     endpoint.on('error', (err) => this.#report(err));
-    this.#heartbeat = setInterval(() => void this.#send('beat'), options.heartbeatMs ?? 2000);
+    this.#heartbeat = setInterval(() => void this.#announce('beat'), options.heartbeatMs ?? 2000);
   }
 
   /** This instance's id (what other instances track it by). */
@@ -121,51 +138,88 @@ export class LanChatNode extends EventEmitter {
     return this.#state.peers();
   }
 
-  /** Sends a chat line to the current room. */
+  /**
+   * Sends a chat line to the current room. Rejects, sending nothing, a line the others would
+   * reject: LimitExceededError `ERR_SOCKIT_CHAT_LINE_TOO_LONG` over 510 bytes of UTF-8,
+   * `ERR_SOCKIT_INVALID_ARGUMENT` for an empty one, ProtocolError `ERR_SOCKIT_BAD_LAN_MESSAGE` for
+   * one that JSON-escaping makes too big for a datagram.
+   */
   say(text: string): Promise<void> {
-    return this.#send('msg', text);
+    return this.#sendChat('msg', text, 'say');
   }
 
-  /** Sends an action (`/me waves`) to the current room. */
+  /** Sends an action (`/me waves`) to the current room; refuses what {@link say} refuses. */
   act(text: string): Promise<void> {
-    return this.#send('me', text);
+    return this.#sendChat('me', text, 'act');
   }
 
-  /** Changes nick; the next heartbeat (sent now) tells the others. */
-  setNick(nick: string): Promise<void> {
+  /**
+   * Changes nick; the next heartbeat (sent now) tells the others. Rejects an invalid nick
+   * (`ERR_SOCKIT_BAD_NICK`, the rules of names.ts) and keeps the old one.
+   */
+  async setNick(nick: string): Promise<void> {
+    this.#checkOpen('setNick');
+    const refused = lanMessageError({ ...this.#presence(), nick });
+    if (refused !== undefined) throw refused;
     this.#state.nick = nick;
-    return this.#send('beat');
+    await this.#announce('beat');
   }
 
-  /** Moves to `room`; a heartbeat sent now tells the others. */
-  join(room: string): Promise<void> {
+  /**
+   * Moves to `room` (with its `#`); a heartbeat sent now tells the others. Rejects an invalid room
+   * (`ERR_SOCKIT_BAD_ROOM`) and stays where it is.
+   */
+  async join(room: string): Promise<void> {
+    this.#checkOpen('join');
+    const refused = lanMessageError({ ...this.#presence(), room });
+    if (refused !== undefined) throw refused;
     this.#state.room = room;
-    return this.#send('beat');
+    await this.#announce('beat');
   }
 
-  /** Says goodbye and closes the socket. */
-  async close(): Promise<void> {
-    if (this.#closed) return;
+  /** Says goodbye and closes the socket. Calling it again returns the same promise. */
+  close(): Promise<void> {
+    this.#closing ??= this.#shutdown();
+    return this.#closing;
+  }
+
+  async #shutdown(): Promise<void> {
+    clearInterval(this.#heartbeat);
+    if (this.#deadline) clearTimeout(this.#deadline);
+    this.#deadline = undefined;
     try {
-      await this.#send('bye');
+      await this.#announce('bye');
     } finally {
       this.#closed = true;
-      clearInterval(this.#heartbeat);
-      if (this.#deadline) clearTimeout(this.#deadline);
       await this.#endpoint.close();
     }
   }
 
-  async #send(kind: LanKind, text?: string): Promise<void> {
-    if (this.#closed) return;
-    const bytes = encodeLanMessage(this.#state.compose(kind, text));
+  // Sync up to the first await: the number is taken in call order, and a refused line (thrown
+  // by composeDatagram before it takes a number) leaves no gap for the others to report as lost.
+  async #sendChat(kind: 'msg' | 'me', text: string, what: string): Promise<void> {
+    this.#checkOpen(what);
+    const bytes = this.#state.composeDatagram(kind, text);
+    await this.#endpoint.send(bytes, this.#destination.port, this.#destination.address);
+  }
+
+  /** Sends presence. A lost heartbeat is what UDP does anyway: reported, never thrown. */
+  async #announce(kind: 'hello' | 'beat' | 'bye'): Promise<void> {
     try {
+      const bytes = this.#state.composeDatagram(kind);
       await this.#endpoint.send(bytes, this.#destination.port, this.#destination.address);
     } catch (err) {
-      if (kind === 'msg' || kind === 'me') throw err;
-      // A lost heartbeat is what UDP does anyway; report it without failing the caller.
       if (!this.#closed) this.#report(err);
     }
+  }
+
+  /** The heartbeat this node would send now, for checking a change before making it. */
+  #presence(): LanMessage {
+    return { kind: 'beat', from: this.#state.selfId, nick: this.#state.nick, room: this.#state.room, seq: 0 };
+  }
+
+  #checkOpen(what: string): void {
+    if (this.#closing !== undefined) throw new InvalidStateError(`LAN chat node ${this.#state.nick}: ${what}() after close(); the node is closed`);
   }
 
   // A node nobody watches for errors must not crash the process over a lost heartbeat or a stray
@@ -175,7 +229,7 @@ export class LanChatNode extends EventEmitter {
   }
 
   #onDatagram(datagram: Buffer): void {
-    if (this.#closed) return;
+    if (this.#closing !== undefined) return;
     if (this.#filter && !this.#filter(datagram)) return;
     let msg;
     try {
@@ -186,7 +240,7 @@ export class LanChatNode extends EventEmitter {
     }
     if (!msg) return;
     // A newcomer learns who is around from our answer now instead of waiting for our next beat.
-    if (msg.kind === 'hello' && msg.from !== this.#state.selfId) void this.#send('beat');
+    if (msg.kind === 'hello' && msg.from !== this.#state.selfId) void this.#announce('beat');
     this.#emitAll(this.#state.receive(performance.now(), msg));
     this.#schedule();
   }
@@ -199,7 +253,7 @@ export class LanChatNode extends EventEmitter {
     if (this.#deadline) clearTimeout(this.#deadline);
     this.#deadline = undefined;
     const at = this.#state.nextDeadline();
-    if (at === undefined || this.#closed) return;
+    if (at === undefined || this.#closing !== undefined) return;
     this.#deadline = setTimeout(() => {
       this.#deadline = undefined;
       this.#emitAll(this.#state.tick(performance.now()));

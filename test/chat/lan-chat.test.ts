@@ -202,3 +202,126 @@ describe('LAN chat over broadcast (the fallback)', () => {
     }
   });
 });
+
+describe('LAN chat refuses at the sender what its receivers would reject', () => {
+  // Before: say() of 511 bytes and setNick('bad nick!') resolved and sent datagrams every other
+  // node rejected (ERR_SOCKIT_BAD_LAN_MESSAGE), which then reported the sender's messages as lost
+  // or kept listing a node whose every datagram it dropped.
+  const group = { address: `239.255.${process.pid % 250}.${(process.pid >> 8) % 250 + 1}`, port: 0 };
+  const timing = { iface: '127.0.0.1', heartbeatMs: 100, lossDelayMs: 50, peerTimeoutMs: 5000 };
+  let erin: LanChatNode;
+  let finn: LanChatNode;
+  let finnLog: EventLog;
+  const finnRaw: Buffer[] = [];
+  const finnErrors: Error[] = [];
+  /** The raw fields of every datagram from erin that reached finn, well-formed or not. */
+  const fromErin = (): Array<Record<string, unknown>> =>
+    finnRaw.map((d) => JSON.parse(d.toString()) as Record<string, unknown>).filter((w) => w['f'] === erin.id);
+  /** Waits for two more heartbeats from erin: they carry her last message number, so a number used up by a refused message would show as lost by then. */
+  const twoMoreBeats = async (): Promise<void> => {
+    const seen = fromErin().length;
+    await finnLog.waitFor('two more heartbeats from erin', () => fromErin().slice(seen).filter((w) => w['k'] === 'beat').length >= 2);
+  };
+
+  before(async () => {
+    group.port = await freeUdpPort();
+    erin = await LanChatNode.start({ nick: 'erin', group, ...timing });
+    finn = await LanChatNode.start({ nick: 'finn', group, ...timing, receiveFilter: (d) => (finnRaw.push(Buffer.from(d)), true) });
+    finn.on('error', (err: Error) => finnErrors.push(err));
+    finnLog = new EventLog(finn);
+    await finnLog.waitFor('finn sees erin', () => finn.who().some((p) => p.nick === 'erin'));
+  });
+  after(() => Promise.all([erin.close(), finn.close()]));
+
+  test('a line over 510 bytes is refused with ERR_SOCKIT_CHAT_LINE_TOO_LONG; nothing is sent, no number is used', async () => {
+    await assert.rejects(erin.say('x'.repeat(511)), { name: 'LimitExceededError', code: 'ERR_SOCKIT_CHAT_LINE_TOO_LONG', limit: 510, actual: 511 });
+    await assert.rejects(erin.act('é'.repeat(256)), { code: 'ERR_SOCKIT_CHAT_LINE_TOO_LONG', actual: 512 });
+    await assert.rejects(erin.say(''), { code: 'ERR_SOCKIT_INVALID_ARGUMENT' });
+    // Within 510 bytes, but 1,800 bytes once JSON-escaped: more than one datagram holds.
+    await assert.rejects(erin.say('\x01'.repeat(300)), { code: 'ERR_SOCKIT_BAD_LAN_MESSAGE' });
+    await erin.say('x'.repeat(510));
+    await finnLog.waitFor('the 510-byte line', () => finnLog.texts('erin').includes('x'.repeat(510)));
+    await twoMoreBeats();
+    assert.deepEqual(finnLog.texts('erin'), ['x'.repeat(510)]);
+    assert.equal(finnLog.lostFrom('erin'), 0);
+    assert.deepEqual(fromErin().filter((w) => w['k'] === 'msg' || w['k'] === 'me').map((w) => w['s']), [1]);
+    assert.deepEqual(finnErrors, []);
+  });
+
+  test('an invalid nick is refused with ERR_SOCKIT_BAD_NICK and the old nick is kept', async () => {
+    await assert.rejects(erin.setNick('bad nick!'), { code: 'ERR_SOCKIT_BAD_NICK', message: /^bad nick 'bad nick!': a nick starts with a letter/ });
+    await assert.rejects(erin.setNick('n'.repeat(17)), { code: 'ERR_SOCKIT_BAD_NICK', message: /at most 16 characters/ });
+    assert.equal(erin.nick, 'erin');
+    await erin.setNick('erin2');
+    await erin.say('after the rename');
+    await finnLog.waitFor('the renamed line', () => finnLog.texts('erin2').includes('after the rename'));
+    assert.ok(finnLog.events.some((e) => e.kind === 'renamed' && e.from === 'erin' && e.to === 'erin2'));
+    await erin.setNick('erin');
+    await twoMoreBeats();
+    assert.equal(fromErin().some((w) => w['n'] !== 'erin' && w['n'] !== 'erin2'), false);
+    assert.deepEqual(finnErrors, []);
+  });
+
+  test('an invalid room is refused with ERR_SOCKIT_BAD_ROOM and the old room is kept', async () => {
+    await assert.rejects(erin.join('#no room'), { code: 'ERR_SOCKIT_BAD_ROOM', message: /^bad room '#no room': / });
+    await assert.rejects(erin.join('lobby'), { code: 'ERR_SOCKIT_BAD_ROOM' });
+    assert.equal(erin.room, '#lobby');
+    await twoMoreBeats();
+    assert.deepEqual(finn.who().map((p) => [p.nick, p.room]), [['erin', '#lobby']]);
+    assert.deepEqual(finnErrors, []);
+  });
+
+  test('start refuses a nick, room or id the others would reject, before binding anything', async () => {
+    const refused = async (options: Partial<Parameters<typeof LanChatNode.start>[0]>, error: Record<string, unknown>): Promise<void> => {
+      await assert.rejects(async () => {
+        const node = await LanChatNode.start({ nick: 'ok', group, ...timing, ...options });
+        await node.close();
+      }, error);
+    };
+    await refused({ nick: 'bad nick!' }, { code: 'ERR_SOCKIT_BAD_NICK' });
+    await refused({ nick: '' }, { code: 'ERR_SOCKIT_BAD_NICK' });
+    await refused({ room: 'lobby' }, { code: 'ERR_SOCKIT_BAD_ROOM' });
+    await refused({ id: 'NOT-HEX' }, { code: 'ERR_SOCKIT_INVALID_ARGUMENT' });
+    await twoMoreBeats();
+    assert.deepEqual(finn.peers().map((p) => p.nick), ['erin']);
+    assert.deepEqual(finnErrors, []);
+  });
+
+  test('after close() every send rejects with InvalidStateError; close() again is a no-op', async () => {
+    const gail = await LanChatNode.start({ nick: 'gail', group, ...timing });
+    await gail.close();
+    for (const attempt of [() => gail.say('too late'), () => gail.act('waves'), () => gail.setNick('gail2'), () => gail.join('#elsewhere')]) {
+      await assert.rejects(attempt(), { name: 'InvalidStateError', code: 'ERR_SOCKIT_INVALID_STATE', message: /closed/ });
+    }
+    await gail.close();
+    assert.equal(gail.nick, 'gail');
+  });
+
+  test('sockit chat --lan shows a refused line or nick as one ! line and carries on', async () => {
+    const hal = new SockitProcess(['chat', '--lan', '--nick', 'hal', '--iface', '127.0.0.1', '--group', `${group.address}:${group.port}`]);
+    try {
+      await hal.stdout.waitFor(/^\* LAN chat on multicast /);
+      hal.write('y'.repeat(511));
+      await hal.stdout.waitFor('! line too long (511 bytes, at most 510); not sent (ERR_SOCKIT_CHAT_LINE_TOO_LONG)');
+      hal.write('\x01'.repeat(300));
+      await hal.stdout.waitFor(/^! LAN chat message of \d+ bytes .*not sent \(ERR_SOCKIT_BAD_LAN_MESSAGE\)$/);
+      hal.write('/nick bad nick!');
+      await hal.stdout.waitFor(/^! bad nick 'bad nick!': a nick starts with .* \(ERR_SOCKIT_BAD_NICK\)$/);
+      hal.write('/join #no room');
+      await hal.stdout.waitFor(/^! bad room '#no room': .* \(ERR_SOCKIT_BAD_ROOM\)$/);
+      hal.write('still here');
+      await finnLog.waitFor('hal spoke', () => finnLog.texts('hal').includes('still here'));
+      await hal.stdout.waitFor('[#lobby] <hal> still here');
+      hal.write('/quit');
+      assert.equal(await hal.exit(), 0);
+      assert.deepEqual(finnLog.texts('hal'), ['still here']);
+      assert.equal(finnLog.lostFrom('hal'), 0);
+      // Nothing was echoed as if sent, and nothing went to stderr.
+      assert.equal(hal.stdout.lines.some((l) => l.startsWith('[#lobby] <hal> y') || l.startsWith('[#lobby] <hal> \\x01')), false);
+      assert.deepEqual(hal.stderr.lines, []);
+      assert.deepEqual(finnErrors, []);
+    } finally {
+      hal.child.kill();
+    }
+  });
+});

@@ -14,7 +14,7 @@
  * as `now`; the driver asks {@link LanChatState.nextDeadline} when to call {@link LanChatState.tick}.
  */
 import type { Instant } from '../../core/time.js';
-import { isChatKind, type LanKind, type LanMessage } from './lan-message.js';
+import { encodeLanMessage, isChatKind, lanMessageError, type LanKind, type LanMessage } from './lan-message.js';
 import { roomKey } from './names.js';
 
 /** What the display should show. */
@@ -82,10 +82,34 @@ export class LanChatState {
     this.timing = { ...DEFAULT_LAN_TIMING, ...timing };
   }
 
-  /** The next datagram to send: a message (`msg`/`me`, numbered) or presence (carrying the last number). */
+  /**
+   * The next message to send: a message (`msg`/`me`, numbered) or presence (carrying the last
+   * number). Throws the error of {@link lanMessageError} for a message the others would reject,
+   * without using up its number (a number used up and never sent would reach them as a loss).
+   * Whether it fits one datagram is known only once encoded: {@link composeDatagram} checks both.
+   */
   compose(kind: LanKind, text?: string): LanMessage {
+    const msg = this.#next(kind, text);
+    const refused = lanMessageError(msg);
+    if (refused !== undefined) throw refused;
+    this.#lastSeq = msg.seq;
+    return msg;
+  }
+
+  /**
+   * {@link compose}, encoded: throws what {@link encodeLanMessage} throws (a message the others
+   * would reject, or one too big for a datagram) and only then uses up the message's number.
+   */
+  composeDatagram(kind: LanKind, text?: string): Uint8Array {
+    const msg = this.#next(kind, text);
+    const bytes = encodeLanMessage(msg);
+    this.#lastSeq = msg.seq;
+    return bytes;
+  }
+
+  #next(kind: LanKind, text: string | undefined): LanMessage {
     const base = { kind, from: this.selfId, nick: this.nick, room: this.room };
-    if (isChatKind(kind)) return { ...base, seq: ++this.#lastSeq, text: text ?? '' };
+    if (isChatKind(kind)) return { ...base, seq: this.#lastSeq + 1, text: text ?? '' };
     return { ...base, seq: this.#lastSeq };
   }
 
