@@ -57,7 +57,9 @@ test('names too long for NAME.part.meta are refused up front on both protocols; 
   });
   await withFilesServer({ protocol: 'classic' }, async ({ port, srv, src }) => {
     const long = await randomFile(path.join(src, 'Q'.repeat(253)), 10);
-    await assert.rejects(sendClassic({ host: HOST, port, file: long }));
+    // The classic protocol has no reply: the server refuses by closing, which the sender may or may
+    // not see before its own close (so only what the server did is asserted).
+    await sendClassic({ host: HOST, port, file: long }).catch(() => undefined);
     // The server is still there (it used to die of an unhandled ENAMETOOLONG).
     const fine = await randomFile(path.join(src, 'fine.bin'), 10);
     await sendClassic({ host: HOST, port, file: fine });
