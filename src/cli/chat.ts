@@ -11,7 +11,7 @@ import { runLanChatSession } from '../chat/lan-chat-session.js';
 import { DEFAULT_LAN_GROUP } from '../chat/protocol/lan-message.js';
 import { nickProblem, normalizeRoomName, roomProblem } from '../chat/protocol/names.js';
 import { ExitCode, type CliIo, type Command } from './command.js';
-import { parseCommandLine, parseMilliseconds, parsePort, stringOption } from './cli-options.js';
+import { parseCommandLine, parseHost, parseMilliseconds, parsePort, stringOption } from './cli-options.js';
 import { TRANSPORT_CLI_HELP, TRANSPORT_CLI_OPTIONS, transportFor } from './transport-option.js';
 
 const OPTIONS = {
@@ -112,8 +112,9 @@ export const chatCommand: Command = {
     for (const lanOnly of ['group', 'room', 'iface', 'broadcast'] as const) {
       if (parsed.values[lanOnly] !== undefined) throw new UsageError(`chat: --${lanOnly} is for --lan chat`);
     }
-    const [host, portText, ...extra] = parsed.positionals;
-    if (host === undefined) throw new UsageError('chat: missing HOST and PORT (or --lan)');
+    const [hostText, portText, ...extra] = parsed.positionals;
+    if (hostText === undefined) throw new UsageError('chat: missing HOST and PORT (or --lan)');
+    const host = parseHost(hostText, 'chat: HOST');
     const port = parsePort(portText, 'PORT', false);
     if (extra.length > 0) throw new UsageError(`chat: unexpected argument '${extra[0]}'`);
     const timeoutText = stringOption(parsed, 'timeout');

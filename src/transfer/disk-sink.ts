@@ -220,10 +220,15 @@ export class DiskSink {
     for (let n = 0; ; n++) {
       partPath = path.join(dir, n === 0 ? `${name}${PART_SUFFIX}` : `${name}.${n}${PART_SUFFIX}`);
       let holder = BUSY_PARTS.get(partPath);
-      const takenOver = holder !== undefined;
+      // Held by a session of this process: if #reclaim frees it, it is ours without a look at the
+      // disk (the part there is that session's); if not, the loop goes on to the next name.
+      const heldHere = holder !== undefined;
       // Our own session never supersedes itself (one put naming the same path twice): next part.
       if (holder?.supersede && resumable && holder.activity !== this.#activity) holder = await this.#reclaim(partPath, holder);
-      if (!holder && (takenOver || (await partNameFree(partPath, rel, size, resumable)))) break;
+      if (!holder && heldHere) break;
+      // The look at the disk awaits: a concurrent upload of the same name may claim this part
+      // meanwhile, so it is free only if still unclaimed afterwards.
+      if (!holder && (await partNameFree(partPath, rel, size, resumable)) && !BUSY_PARTS.has(partPath)) break;
     }
     // Claimed before the next await: a concurrent upload of the same name picks the next part.
     // Only a resumable part is worth taking over from a dead session (see #reclaim).

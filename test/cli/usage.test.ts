@@ -67,6 +67,7 @@ const USAGE_ERRORS: Array<[string[], RegExp]> = [
   [['connect', '', '9'], /^sockit: connect: HOST is empty \(ERR_SOCKIT_USAGE\)\n/],
   [['listen', '0', '--host', ''], /^sockit: listen: --host is empty \(ERR_SOCKIT_USAGE\)\n/],
   [['put', 'a', ' ', '9'], /^sockit: put: HOST is empty \(ERR_SOCKIT_USAGE\)\n/],
+  [['chat', '', '9'], /^sockit: chat: HOST is empty \(ERR_SOCKIT_USAGE\)\n/],
   [['connect', '127.0.0.1', '9', '--broadcast'], /^sockit: connect: --broadcast needs --udp \(ERR_SOCKIT_USAGE\)\n/],
   [['demo', '99'], /no chapter '99'/],
   [['frobnicate'], /unknown command 'frobnicate'/],
