@@ -12,8 +12,9 @@ import { getFiles } from '../transfer/files-client.js';
 const HELP = `usage: sockit get HOST PORT NAME... [--out DIR] [--overwrite] [--json]
 
 Downloads files or whole directories from a files server (sockit listen PORT --service files).
-Each file is SHA-256 checked; an interrupted download resumes when you run the same get again.
-An existing file is kept and the new one saved as 'name (1).ext' unless --overwrite.
+Each file is SHA-256 checked; an interrupted download resumes when you run the same get again,
+and files already in DIR byte for byte are not downloaded again. An existing file that differs
+is kept and the new one saved as 'name (1).ext' unless --overwrite.
 
 options:
   --out DIR           where to save (default: the current directory; created if missing)

@@ -65,14 +65,14 @@ class JsonReporter implements TransferReporter {
   onEvent(event: TransferEvent): void {
     const out =
       event.type === 'file-done'
-        ? { event: event.type, rel: event.result.rel, kind: event.result.kind, ok: event.result.ok, savedAs: event.result.savedAs, bytes: event.result.bytes, resumedFrom: event.result.resumedFrom, code: event.result.error?.code, message: event.result.error?.message }
+        ? { event: event.type, rel: event.result.rel, kind: event.result.kind, ok: event.result.ok, savedAs: event.result.savedAs, bytes: event.result.bytes, resumedFrom: event.result.resumedFrom, unchanged: event.result.unchanged, code: event.result.error?.code, message: event.result.error?.message }
         : { event: event.type, ...event, type: undefined };
     this.#io.stdout.write(JSON.stringify(out) + '\n');
     reportProblem(this.#io, event);
   }
   finish(summary: TransferSummary | undefined): void {
     if (!summary) return;
-    this.#io.stdout.write(JSON.stringify({ event: 'summary', ok: summary.ok, failed: summary.failed, bytesSent: summary.bytesSent }) + '\n');
+    this.#io.stdout.write(JSON.stringify({ event: 'summary', ok: summary.ok, failed: summary.failed, unchanged: summary.unchanged, bytesSent: summary.bytesSent }) + '\n');
   }
 }
 
@@ -153,6 +153,6 @@ class TtyProgress implements TransferReporter {
     this.#clear();
     if (!summary) return;
     const seconds = Math.max(0.001, (this.#nowMs() - this.#startMs) / 1000);
-    this.#io.stderr.write(`${verb} ${summary.ok} item(s), ${formatBytes(summary.bytesSent)} in ${seconds.toFixed(1)} s (${formatBytes(summary.bytesSent / seconds)}/s)${summary.failed ? `, ${summary.failed} failed` : ''}\n`);
+    this.#io.stderr.write(`${verb} ${summary.ok} item(s), ${formatBytes(summary.bytesSent)} in ${seconds.toFixed(1)} s (${formatBytes(summary.bytesSent / seconds)}/s)${summary.unchanged ? `, ${summary.unchanged} already there` : ''}${summary.failed ? `, ${summary.failed} failed` : ''}\n`);
   }
 }

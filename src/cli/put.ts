@@ -17,7 +17,8 @@ const HELP = `usage: sockit put PATH... HOST PORT [--protocol sockit|classic] [-
 
 Uploads files and directories (relative paths kept, empty directories too) to a files server
 (sockit listen PORT --service files). Every file is SHA-256 checked by the receiver; an interrupted
-upload resumes where it stopped when you run the same put again.
+upload resumes where it stopped when you run the same put again, and files the server already
+holds byte for byte are not sent again.
 
 options:
   --protocol P        sockit (default) or classic: the seeds' header-length + JSON header + bytes,

@@ -53,6 +53,14 @@ export interface DiskSinkOptions {
    * (write-blocks.ts says why). Default: on, unless SOCKIT_DIRECT_IO=off in the environment.
    */
   directIo?: boolean;
+  /**
+   * When the destination already holds a regular file of the offered size, offer its SHA-256 as a
+   * resume point at its end (docs/files.md §6): a sender whose bytes hash the same then begins at
+   * the end, sends nothing, and the file stays as it is — so re-running an interrupted directory
+   * put skips what already arrived instead of storing `name (1).ext` copies. Needs the sender to
+   * check the offered prefix (the sockit protocol).
+   */
+  skipIdentical?: boolean;
 }
 
 /**
@@ -182,6 +190,7 @@ export class DiskSink {
   readonly #onBusy: () => void;
   readonly #onSuperseded: (() => void) | undefined;
   readonly #directIo: boolean;
+  readonly #skipIdentical: boolean;
   readonly #activity: SessionActivity = { last: performance.now() };
 
   constructor(options: DiskSinkOptions) {
@@ -193,6 +202,7 @@ export class DiskSink {
     this.#onBusy = options.onBusy ?? (() => undefined);
     this.#onSuperseded = options.onSuperseded;
     this.#directIo = options.directIo ?? process.env['SOCKIT_DIRECT_IO'] !== 'off';
+    this.#skipIdentical = options.skipIdentical ?? false;
   }
 
   /** Creates the directory `rel` (and its parents); returns its path relative to the root. */
@@ -238,12 +248,20 @@ export class DiskSink {
     // Large files are hashed on the hashing thread (file-hash.ts), the rest here.
     const hashOffThread = size >= HASH_THREAD_MIN_BYTES;
     let hash: FileHash | undefined;
+    let existing = false;
     try {
       if (resumable) {
         const found = await this.#resumePoint(partPath, rel, size, hashOffThread);
         if (found) {
           offset = found.offset;
           hash = found.hash;
+        }
+      }
+      if (!hash && this.#skipIdentical) {
+        hash = await this.#existingFileHash(path.join(dir, name), size, hashOffThread);
+        if (hash) {
+          existing = true;
+          offset = size;
         }
       }
       await checkFreeSpace(dir, size - offset, rel);
@@ -266,6 +284,7 @@ export class DiskSink {
       resumable,
       offset,
       prefixSha256,
+      existing,
       hash,
       hashOffThread,
       overwrite: this.#overwrite,
@@ -296,6 +315,27 @@ export class DiskSink {
     holder.supersede?.();
     await holder.released;
     return BUSY_PARTS.get(partPath);
+  }
+
+  /**
+   * The SHA-256 of the file already at the destination, when it is a regular file (never followed
+   * through a symlink) of exactly `size` bytes; undefined otherwise.
+   */
+  async #existingFileHash(file: string, size: number, offThread: boolean): Promise<FileHash | undefined> {
+    const st = await fsp.lstat(file).catch(() => undefined);
+    if (!st?.isFile() || st.size !== size) return undefined;
+    let fh;
+    const hash = createFileHash(offThread);
+    try {
+      fh = await fsp.open(file, fsc.O_RDONLY | fsc.O_NOFOLLOW);
+      if ((await hashFilePrefix(fh, hash, size, () => this.#onBusy())) === size) return hash;
+    } catch {
+      // Unreadable (EACCES) or gone meanwhile: received as a new file.
+    } finally {
+      await fh?.close();
+    }
+    hash.drop();
+    return undefined;
   }
 
   async #resumePoint(partPath: string, rel: string, size: number, offThread: boolean): Promise<{ offset: number; hash: FileHash } | undefined> {
@@ -379,6 +419,8 @@ interface IncomingFileInit {
   resumable: boolean;
   offset: number;
   prefixSha256: string;
+  /** `offset` is the end of an identical-looking file already at the destination, not of a part. */
+  existing: boolean;
   hash: FileHash;
   /** Hash on the hashing thread (large files). */
   hashOffThread: boolean;
@@ -434,6 +476,10 @@ export class IncomingFile {
   #begun = false;
   #startedAt = 0;
   #settled = false;
+  /** Bytes of free space this file holds reserved. */
+  #reserved: number;
+  /** The sender has the same bytes as the file already at the destination: nothing is written. */
+  #unchanged = false;
 
   constructor(init: IncomingFileInit) {
     this.#init = init;
@@ -442,11 +488,17 @@ export class IncomingFile {
     this.offset = init.offset;
     this.prefixSha256 = init.prefixSha256;
     this.#hash = init.hash;
+    this.#reserved = init.reserved;
   }
 
   /** Where the sender began (the resume offset it accepted, or 0). */
   get resumedFrom(): number {
     return this.#startedAt;
+  }
+
+  /** True once the sender began at the end of the identical file already at the destination. */
+  get unchanged(): boolean {
+    return this.#unchanged;
   }
 
   /** True when the file is gathered in memory and written at finish (small files). */
@@ -472,12 +524,21 @@ export class IncomingFile {
     if (offset !== 0 && offset !== this.offset) {
       throw new ProtocolError(FileCodes.BAD_HEADER, `${JSON.stringify(this.rel)}: the sender began at ${offset}, but only 0 or ${this.offset} were offered`);
     }
+    this.#received = offset;
+    this.#startedAt = offset;
+    if (init.existing && offset === this.offset) {
+      // The sender hashed its file to what is already here (an empty file needs no hashing).
+      this.#unchanged = true;
+      return;
+    }
     if (offset === 0 && this.offset > 0) {
       this.#hash.drop();
       this.#hash = createFileHash(init.hashOffThread);
+      // The whole file comes after all: the space its prefix (or the file at the destination) seemed to save is needed.
+      await checkFreeSpace(init.dir, this.offset, this.rel);
+      reservedBytes += this.offset;
+      this.#reserved += this.offset;
     }
-    this.#received = offset;
-    this.#startedAt = offset;
     if (init.inMemory) return;
     if (offset > 0) {
       this.#fh = await fsp.open(init.partPath, fsc.O_WRONLY | fsc.O_NOFOLLOW);
@@ -554,7 +615,7 @@ export class IncomingFile {
    * Checks the size (and `expectedSha256` when given), then moves the part into place. Returns
    * the saved path relative to the root. A short or corrupt file is deleted, never kept.
    */
-  async finish(expectedSha256?: string): Promise<{ savedAs: string; bytes: number; sha256: string }> {
+  async finish(expectedSha256?: string): Promise<{ savedAs: string; bytes: number; sha256: string; unchanged?: true }> {
     const init = this.#init;
     if (!this.#begun) await this.begin(0);
     try {
@@ -565,8 +626,10 @@ export class IncomingFile {
       }
       const sha256 = await this.#hash.digest();
       if (expectedSha256 !== undefined && sha256 !== expectedSha256) {
-        throw new FileTransferError(FileCodes.BAD_HASH, `${JSON.stringify(this.rel)}: SHA-256 mismatch (sender ${expectedSha256.slice(0, 12)}…, received ${sha256.slice(0, 12)}…); the file was discarded`);
+        const what = this.#unchanged ? `the file already here was kept as it is` : 'the file was discarded';
+        throw new FileTransferError(FileCodes.BAD_HASH, `${JSON.stringify(this.rel)}: SHA-256 mismatch (sender ${expectedSha256.slice(0, 12)}…, received ${sha256.slice(0, 12)}…); ${what}`);
       }
+      if (this.#unchanged) return { savedAs: [...init.savedPrefix, init.name].join('/'), bytes: this.size, sha256, unchanged: true };
       if (init.inMemory) {
         // Synchronous on purpose (measured): a small file is an inode allocation plus four tiny
         // calls; sent through the thread pool five hops each, with several files at once, the
@@ -598,7 +661,8 @@ export class IncomingFile {
       await this.#flush().catch(() => undefined);
       await this.#closeFiles().catch(() => undefined);
       // Cleanup after a failure never fails in turn: whatever cannot be removed stays behind.
-      if (!(init.resumable && (this.#received > 0 || this.offset > 0))) await this.#discard().catch(() => undefined);
+      const keep = init.resumable && !this.#unchanged && (this.#received > 0 || (this.offset > 0 && !init.existing));
+      if (!keep) await this.#discard().catch(() => undefined);
     } finally {
       this.#release();
     }
@@ -624,6 +688,6 @@ export class IncomingFile {
     this.#settled = true;
     this.#hash.drop();
     releasePart(this.#init.partPath, this.#init.claim);
-    reservedBytes -= this.#init.reserved;
+    reservedBytes -= this.#reserved;
   }
 }

@@ -61,8 +61,13 @@ export async function receiveFiles(ch: FrameChannel, sink: DiskSink, options: Re
     let result: FileResult;
     try {
       const done = await file.finish(sha256);
-      ch.send({ type: 'done', id, savedAs: done.savedAs, bytes: done.bytes });
-      result = { rel: file.rel, kind: 'file', ok: true, savedAs: done.savedAs, bytes: done.bytes, resumedFrom: file.resumedFrom };
+      if (done.unchanged) {
+        ch.send({ type: 'done', id, savedAs: done.savedAs, bytes: done.bytes, unchanged: true });
+        result = { rel: file.rel, kind: 'file', ok: true, savedAs: done.savedAs, bytes: done.bytes, resumedFrom: file.resumedFrom, unchanged: true };
+      } else {
+        ch.send({ type: 'done', id, savedAs: done.savedAs, bytes: done.bytes });
+        result = { rel: file.rel, kind: 'file', ok: true, savedAs: done.savedAs, bytes: done.bytes, resumedFrom: file.resumedFrom };
+      }
     } catch (err) {
       let r;
       try {

@@ -139,7 +139,10 @@ export async function sendFiles(ch: FrameChannel, entries: readonly SendEntry[],
       const e = entries[offered]!;
       const id = offered++;
       outcome.set(id, (m) => {
-        if (m.type === 'done') settle(id, { rel: e.rel, kind: e.kind, ok: true, savedAs: m.savedAs, bytes: e.size, resumedFrom: resumedFrom[id] ?? 0 });
+        if (m.type === 'done') {
+          const result: FileResult = { rel: e.rel, kind: e.kind, ok: true, savedAs: m.savedAs, bytes: e.size, resumedFrom: resumedFrom[id] ?? 0 };
+          settle(id, m.unchanged ? { ...result, unchanged: true } : result);
+        }
         else settle(id, { rel: e.rel, kind: e.kind, ok: false, bytes: e.size, resumedFrom: 0, error: wireError(m.code, m.message) });
       });
       ch.send({ type: 'offer', id, path: e.rel, kind: e.kind, size: e.size });

@@ -92,7 +92,7 @@ export async function getFiles(options: FilesClientOptions & { names: readonly s
   });
   const root = await SafeRoot.open(options.outDir);
   return session(options, async (ch) => {
-    const sink = new DiskSink({ root, overwrite: options.overwrite ?? false, resumable: true, onBusy: () => ch.touch() });
+    const sink = new DiskSink({ root, overwrite: options.overwrite ?? false, resumable: true, skipIdentical: true, onBusy: () => ch.touch() });
     ch.send({ type: 'get', names: [...options.names] });
     let bytes = 0;
     const results = await receiveFiles(ch, sink, {

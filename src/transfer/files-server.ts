@@ -103,6 +103,7 @@ export async function serveFilesConnection(socket: StreamSocket, options: FilesS
           overwrite: options.overwrite ?? false,
           maxFileBytes: options.maxFileBytes ?? Number.POSITIVE_INFINITY,
           resumable: true,
+          skipIdentical: true,
           onBusy: () => ch.touch(),
           // A retry of one of our files after we went silent: the sender is gone without closing.
           onSuperseded: () => ch.destroy(new TimeoutError('transfer', SUPERSEDE_AFTER_IDLE_MS, 'superseded: a new upload of the same file arrived while this one was silent')),
@@ -110,7 +111,7 @@ export async function serveFilesConnection(socket: StreamSocket, options: FilesS
         const results = await receiveFiles(ch, sink, {
           onEvent: (e) => {
             if (e.type === 'file-done' && e.result.kind === 'file') {
-              log(e.result.ok ? `${who}: received ${e.result.savedAs} (${e.result.bytes} bytes)` : `${who}: refused ${JSON.stringify(e.result.rel)}: ${e.result.error?.message} (${e.result.error?.code})`);
+              log(e.result.ok ? `${who}: ${e.result.unchanged ? 'already had' : 'received'} ${e.result.savedAs} (${e.result.bytes} bytes)` : `${who}: refused ${JSON.stringify(e.result.rel)}: ${e.result.error?.message} (${e.result.error?.code})`);
             }
           },
         });

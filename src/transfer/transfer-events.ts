@@ -16,6 +16,8 @@ export interface FileResult {
   bytes: number;
   /** Bytes that were already there and not sent again (resume). */
   resumedFrom: number;
+  /** The receiver already held this very file (same name, size and SHA-256) and kept it: nothing was sent or written. */
+  unchanged?: true;
   /** Why it failed, when it did. */
   error?: FileTransferError;
 }
@@ -38,6 +40,8 @@ export interface TransferSummary {
   ok: number;
   /** Files and directories that did not. */
   failed: number;
+  /** Of those that arrived, files the receiver already held, identical (not sent again). */
+  unchanged: number;
   /** File bytes moved over the network in this session. */
   bytesSent: number;
 }
@@ -45,6 +49,10 @@ export interface TransferSummary {
 /** Builds the summary of a list of results. */
 export function summarize(results: FileResult[], bytesSent: number): TransferSummary {
   let ok = 0;
-  for (const r of results) if (r.ok) ok++;
-  return { results, ok, failed: results.length - ok, bytesSent };
+  let unchanged = 0;
+  for (const r of results) {
+    if (r.ok) ok++;
+    if (r.ok && r.unchanged) unchanged++;
+  }
+  return { results, ok, failed: results.length - ok, unchanged, bytesSent };
 }

@@ -102,7 +102,7 @@ test('get of several names, one missing: the others arrive, the missing one is n
     assert.deepEqual(await listTree(out), ['docs', 'docs/a.md', 'here.txt']);
     const events = get.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     assert.deepEqual(events.find((e) => e['rel'] === 'gone.txt'), { event: 'file-done', rel: 'gone.txt', kind: 'file', ok: false, bytes: 0, resumedFrom: 0, code: 'ERR_SOCKIT_NOT_FOUND', message: '"gone.txt" does not exist' });
-    assert.deepEqual(events.at(-1), { event: 'summary', ok: 3, failed: 1, bytesSent: 7 });
+    assert.deepEqual(events.at(-1), { event: 'summary', ok: 3, failed: 1, unchanged: 0, bytesSent: 7 });
   } finally {
     await server.stop();
   }

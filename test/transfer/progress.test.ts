@@ -40,7 +40,7 @@ test('on a TTY: a progress line with the file, bytes, total, rate and ETA, failu
   let clockMs = 0;
   const r = createReporter(io, { json: false, nowMs: () => (clockMs += 1000) });
   for (const e of EVENTS) r.onEvent(e);
-  r.finish({ results: [], ok: 1, failed: 1, bytesSent: 3 * 1024 * 1024 }, 'uploaded');
+  r.finish({ results: [], ok: 1, failed: 1, unchanged: 0, bytesSent: 3 * 1024 * 1024 }, 'uploaded');
   assert.equal(out(), '');
   assert.match(err(), /\[0\/2\] a\.bin 0%  0 B of 3\.00 MiB/);
   // The progress event is read at 3 s: 1 MiB in 3 s is 341.3 KiB/s, so the 2 MiB left take 6 s.
@@ -53,7 +53,7 @@ test('off a TTY: only failures', () => {
   const { io, out, err } = fakeIo(false);
   const r = createReporter(io, { json: false });
   for (const e of EVENTS) r.onEvent(e);
-  r.finish({ results: [], ok: 1, failed: 1, bytesSent: 3 }, 'uploaded');
+  r.finish({ results: [], ok: 1, failed: 1, unchanged: 0, bytesSent: 3 }, 'uploaded');
   assert.equal(out(), '');
   assert.equal(err(), 'sockit: b.bin: taken (ERR_SOCKIT_FILE_EXISTS)\n');
 });
@@ -62,11 +62,11 @@ test('--json: one object per event and a summary', () => {
   const { io, out } = fakeIo(true);
   const r = createReporter(io, { json: true });
   for (const e of EVENTS) r.onEvent(e);
-  r.finish({ results: [], ok: 1, failed: 1, bytesSent: 3 }, 'uploaded');
+  r.finish({ results: [], ok: 1, failed: 1, unchanged: 0, bytesSent: 3 }, 'uploaded');
   const lines = out().trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
   assert.deepEqual(lines.map((l) => l['event']), ['start', 'file-start', 'progress', 'file-done', 'file-done', 'summary']);
   assert.equal(lines[4]!['code'], 'ERR_SOCKIT_FILE_EXISTS');
-  assert.deepEqual(lines[5], { event: 'summary', ok: 1, failed: 1, bytesSent: 3 });
+  assert.deepEqual(lines[5], { event: 'summary', ok: 1, failed: 1, unchanged: 0, bytesSent: 3 });
 });
 
 test('an entry put leaves out is one line on stderr in every mode, and a skipped event with --json', () => {

@@ -82,7 +82,7 @@ export type ControlMessage =
   | { type: 'reject'; id: number; code: WireErrorCode; message: string }
   | { type: 'begin'; id: number; offset: number }
   | { type: 'end'; id: number; sha256: string }
-  | { type: 'done'; id: number; savedAs: string; bytes: number }
+  | { type: 'done'; id: number; savedAs: string; bytes: number; unchanged?: true }
   | { type: 'fail'; id: number; code: WireErrorCode; message: string }
   | { type: 'bye'; files: number; bytes: number; missing?: MissingItem[] }
   | { type: 'error'; code: WireErrorCode; message: string };
@@ -232,7 +232,9 @@ export function decodeMessage(frame: Buffer): Message {
     case 'end':
       return { type, id: uint(o, 'id'), sha256: hex64(o, 'sha256', false) };
     case 'done':
-      return { type, id: uint(o, 'id'), savedAs: str(o, 'savedAs'), bytes: uint(o, 'bytes') };
+      return o['unchanged'] === true
+        ? { type, id: uint(o, 'id'), savedAs: str(o, 'savedAs'), bytes: uint(o, 'bytes'), unchanged: true }
+        : { type, id: uint(o, 'id'), savedAs: str(o, 'savedAs'), bytes: uint(o, 'bytes') };
     case 'fail':
       return { type, id: uint(o, 'id'), code: code(o), message: str(o, 'message', 1000) };
     case 'bye':
