@@ -17,6 +17,9 @@
  * Hashing is CPU work and runs on the pool. Both work on their own duplicates of the descriptors
  * they are given, so JavaScript closing a socket or file under a call in flight never lets the call
  * touch a descriptor number that was reused meanwhile.
+ *
+ * One more call sits here because Node has no binding for it: flock(2), with which the receiving
+ * side claims a part file across processes (src/io/native-file-lock.ts).
  */
 #define _GNU_SOURCE
 #include <node_api.h>
@@ -31,6 +34,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -415,6 +419,29 @@ static napi_value cancel_send(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/*
+ * lockFile(fd): flock(2)'s exclusive lock on the open file, without waiting. true: taken (it goes
+ * when the descriptor is closed, or the process dies); false: another open file — in this process
+ * or another — holds it. The receiver claims a part file this way, so two processes writing into
+ * one directory never share a part (src/transfer/disk-sink.ts). Other errors (ENOLCK, a file
+ * system without locks) are thrown.
+ */
+static napi_value lock_file(napi_env env, napi_callback_info info) {
+  CALL_ARGS(1);
+  int32_t fd = -1;
+  if (napi_get_value_int32(env, argv[0], &fd) != napi_ok || fd < 0) {
+    napi_throw_type_error(env, NULL, "lockFile(fd): expected a file descriptor");
+    return NULL;
+  }
+  int rc;
+  do rc = flock(fd, LOCK_EX | LOCK_NB);
+  while (rc != 0 && errno == EINTR);
+  if (rc != 0 && errno != EWOULDBLOCK) return throw_errno(env, "flock", errno);
+  napi_value out;
+  napi_get_boolean(env, rc == 0, &out);
+  return out;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       EXPORT_FN("sha256New", sha256_new),
@@ -422,6 +449,7 @@ static napi_value init(napi_env env, napi_value exports) {
       EXPORT_FN("hashFile", hash_file),
       EXPORT_FN("sendFrames", send_frames),
       EXPORT_FN("cancelSend", cancel_send),
+      EXPORT_FN("lockFile", lock_file),
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

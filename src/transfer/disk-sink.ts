@@ -13,7 +13,7 @@
  * Sizes are checked before any data flows: over `maxFileBytes` is ERR_SOCKIT_FILE_TOO_LARGE, over
  * the free space that statfs(2) reports (minus what transfers in progress reserved) ERR_SOCKIT_NO_SPACE.
  */
-import { promises as fsp, constants as fsc, open as openCallback, write as writeCallback, close as closeCallback, openSync, writeSync, closeSync, linkSync, unlinkSync, renameSync } from 'node:fs';
+import { promises as fsp, constants as fsc, open as openCallback, write as writeCallback, close as closeCallback, openSync, writeSync, closeSync, linkSync, unlinkSync, renameSync, fstatSync, lstatSync } from 'node:fs';
 import { promisify } from 'node:util';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -25,6 +25,7 @@ import { MAX_RENAME_ATTEMPTS, numberedName } from './protocol/unique-name.js';
 import { DIRECT_IO_MIN_BYTES, directWritable } from './write-blocks.js';
 import { BlockGatherer, type GatheredBlock } from './block-gatherer.js';
 import type { DataTarget } from './frame-channel.js';
+import { fileLocksAvailable, tryLockFile } from '../io/native-file-lock.js';
 import { createFileHash, hashFilePrefix, HASH_THREAD_MIN_BYTES, type FileHash } from './file-hash.js';
 
 /** Options of a {@link DiskSink}. */
@@ -84,22 +85,81 @@ interface PartClaim {
   supersede: (() => void) | undefined;
   released: Promise<void>;
   release: () => void;
+  /** The part as locked on disk for other processes (lockPartOnDisk), when locks are available. */
+  disk: PartLock | undefined;
+}
+
+/** A part file held with flock(2): the descriptor holding the lock, and whether we created the file. */
+interface PartLock {
+  fd: number;
+  created: boolean;
 }
 
 // Part files in use by a transfer in this process, across all connections and servers.
 const BUSY_PARTS = new Map<string, PartClaim>();
 
-function claimPart(partPath: string, activity: SessionActivity, supersede: (() => void) | undefined): PartClaim {
+function claimPart(partPath: string, activity: SessionActivity, supersede: (() => void) | undefined, disk: PartLock | undefined): PartClaim {
   let release: () => void = () => undefined;
   const released = new Promise<void>((resolve) => (release = resolve));
-  const claim: PartClaim = { activity, supersede, released, release };
+  const claim: PartClaim = { activity, supersede, released, release, disk };
   BUSY_PARTS.set(partPath, claim);
   return claim;
 }
 
 function releasePart(partPath: string, claim: PartClaim): void {
   if (BUSY_PARTS.get(partPath) === claim) BUSY_PARTS.delete(partPath);
+  if (claim.disk) {
+    const { fd } = claim.disk;
+    claim.disk = undefined;
+    try {
+      closeSync(fd); // drops the flock(2) lock
+    } catch {
+      // Already closed: nothing to drop.
+    }
+  }
   claim.release();
+}
+
+/**
+ * Claims the part file at `partPath` for other processes to see (BUSY_PARTS covers this one): opens
+ * it, creating it empty when missing, and takes its flock(2) lock (src/io/native-file-lock.ts).
+ * Returns the lock; false when another process holds it, or the name was unlinked or replaced
+ * while we locked (the caller takes the next name); undefined when this system has no file locks
+ * (nothing is opened then, and claims are per process as before).
+ */
+function lockPartOnDisk(partPath: string): PartLock | false | undefined {
+  if (!fileLocksAvailable()) return undefined;
+  let fd: number;
+  let created = true;
+  try {
+    fd = openSync(partPath, fsc.O_RDWR | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o644);
+  } catch (err) {
+    if (errno(err) !== 'EEXIST') throw err;
+    created = false;
+    try {
+      fd = openSync(partPath, fsc.O_RDWR | fsc.O_NOFOLLOW);
+    } catch (again) {
+      if (errno(again) === 'ENOENT') return false; // gone meanwhile: its owner placed it
+      throw again;
+    }
+  }
+  const locked = tryLockFile(fd);
+  // The lock is ours, but the name must still lead to this file: the part we opened may have
+  // been placed (unlinked) by its owner between our open and our lock.
+  let current = false;
+  if (locked) {
+    try {
+      const held = fstatSync(fd);
+      const named = lstatSync(partPath);
+      current = held.ino === named.ino && held.dev === named.dev;
+    } catch {
+      current = false;
+    }
+  }
+  if (locked && current) return { fd, created };
+  closeSync(fd);
+  if (locked === undefined && created) unlinkSync(partPath);
+  return locked === undefined ? undefined : false;
 }
 // Bytes promised to transfers in progress, subtracted from what statfs reports as free.
 let reservedBytes = 0;
@@ -112,6 +172,8 @@ const closeFd = promisify(closeCallback);
 
 // Temporary files are never opened through a symlink someone planted under their name.
 const CREATE_NOFOLLOW = fsc.O_WRONLY | fsc.O_CREAT | fsc.O_TRUNC | fsc.O_NOFOLLOW;
+// A small file's part, written and placed in one synchronous step: never over someone else's.
+const CREATE_EXCL_NOFOLLOW = fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW;
 
 /** Creates (or truncates) `file`, never through a symlink, and writes `data` into it. */
 async function writeNewFile(file: string, data: Uint8Array): Promise<void> {
@@ -129,13 +191,36 @@ async function writeNewFile(file: string, data: Uint8Array): Promise<void> {
  * Synchronous on purpose: see the comment at the call site. Returns the name used.
  */
 function storeSmallFileSync(init: IncomingFileInit, data: Uint8Array): string {
-  const fd = openSync(init.partPath, CREATE_NOFOLLOW, 0o644);
-  try {
-    for (let done = 0; done < data.length; ) done += writeSync(fd, data, done, data.length - done);
-  } finally {
-    closeSync(fd);
+  // O_EXCL: the part name was free when prepare looked, and this process keeps it so (BUSY_PARTS),
+  // but another process writing into the same directory may have taken it since: then the next
+  // part name not in use here. Never O_TRUNC over a part someone else is about to place.
+  let partPath = init.partPath;
+  let fd: number;
+  for (let n = 0; ; n++) {
+    if (n > 0) partPath = path.join(init.dir, `${init.name}.${n}${PART_SUFFIX}`);
+    if (n > 0 && BUSY_PARTS.has(partPath)) continue;
+    try {
+      fd = openSync(partPath, CREATE_EXCL_NOFOLLOW, 0o644);
+      break;
+    } catch (err) {
+      if (errno(err) !== 'EEXIST' || n >= MAX_RENAME_ATTEMPTS) throw err;
+    }
   }
-  return placePart(init);
+  try {
+    try {
+      for (let done = 0; done < data.length; ) done += writeSync(fd, data, done, data.length - done);
+    } finally {
+      closeSync(fd);
+    }
+  } catch (err) {
+    try {
+      unlinkSync(partPath);
+    } catch {
+      // Cleanup never fails in turn.
+    }
+    throw err;
+  }
+  return placePart(init, partPath);
 }
 
 /**
@@ -144,8 +229,8 @@ function storeSmallFileSync(init: IncomingFileInit, data: Uint8Array): string {
  * check-then-rename race), to the first free of `name`, `name (1).ext`, ... A few metadata system
  * calls per file, so done synchronously for small and large files alike.
  */
-function placePart(init: IncomingFileInit): string {
-  const { dir, name, partPath } = init;
+function placePart(init: IncomingFileInit, partPath = init.partPath): string {
+  const { dir, name } = init;
   if (init.overwrite) {
     try {
       renameSync(partPath, path.join(dir, name));
@@ -227,6 +312,7 @@ export class DiskSink {
     const inMemory = size < RESUME_MIN_BYTES;
     const resumable = this.#resumable && !inMemory;
     let partPath = '';
+    let disk: PartLock | false | undefined;
     for (let n = 0; ; n++) {
       partPath = path.join(dir, n === 0 ? `${name}${PART_SUFFIX}` : `${name}.${n}${PART_SUFFIX}`);
       let holder = BUSY_PARTS.get(partPath);
@@ -235,15 +321,19 @@ export class DiskSink {
       const heldHere = holder !== undefined;
       // Our own session never supersedes itself (one put naming the same path twice): next part.
       if (holder?.supersede && resumable && holder.activity !== this.#activity) holder = await this.#reclaim(partPath, holder);
-      if (!holder && heldHere) break;
       // The look at the disk awaits: a concurrent upload of the same name may claim this part
       // meanwhile, so it is free only if still unclaimed afterwards.
-      if (!holder && (await partNameFree(partPath, rel, size, resumable)) && !BUSY_PARTS.has(partPath)) break;
+      const free = !holder && (heldHere || ((await partNameFree(partPath, rel, size, resumable)) && !BUSY_PARTS.has(partPath)));
+      if (!free) continue;
+      // Another process (a second `get` into the same --out) may hold it: then the next name.
+      // Small files write their part in one synchronous step at the end, with O_EXCL instead.
+      disk = inMemory ? undefined : lockPartOnDisk(partPath);
+      if (disk !== false) break;
     }
     // Claimed before the next await: a concurrent upload of the same name picks the next part.
     // Only a resumable part is worth taking over from a dead session (see #reclaim).
     this.#activity.last = performance.now();
-    const claim = claimPart(partPath, this.#activity, resumable ? this.#onSuperseded : undefined);
+    const claim = claimPart(partPath, this.#activity, resumable ? this.#onSuperseded : undefined, disk);
     let offset = 0;
     // Large files are hashed on the hashing thread (file-hash.ts), the rest here.
     const hashOffThread = size >= HASH_THREAD_MIN_BYTES;
@@ -267,6 +357,7 @@ export class DiskSink {
       await checkFreeSpace(dir, size - offset, rel);
     } catch (err) {
       hash?.drop();
+      if (claim.disk?.created) await fsp.rm(partPath, { force: true });
       releasePart(partPath, claim);
       throw err;
     }
@@ -629,7 +720,11 @@ export class IncomingFile {
         const what = this.#unchanged ? `the file already here was kept as it is` : 'the file was discarded';
         throw new FileTransferError(FileCodes.BAD_HASH, `${JSON.stringify(this.rel)}: SHA-256 mismatch (sender ${expectedSha256.slice(0, 12)}…, received ${sha256.slice(0, 12)}…); ${what}`);
       }
-      if (this.#unchanged) return { savedAs: [...init.savedPrefix, init.name].join('/'), bytes: this.size, sha256, unchanged: true };
+      if (this.#unchanged) {
+        // Nothing was written; the part claimed for the lock (if we made it) goes.
+        if (init.claim.disk?.created) await fsp.rm(init.partPath, { force: true });
+        return { savedAs: [...init.savedPrefix, init.name].join('/'), bytes: this.size, sha256, unchanged: true };
+      }
       if (init.inMemory) {
         // Synchronous on purpose (measured): a small file is an inode allocation plus four tiny
         // calls; sent through the thread pool five hops each, with several files at once, the

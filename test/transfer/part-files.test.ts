@@ -5,12 +5,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { putFiles } from '../../src/transfer/files-client.js';
+import { getFiles, putFiles } from '../../src/transfer/files-client.js';
 import { sendClassic } from '../../src/transfer/classic.js';
 import { DiskSink } from '../../src/transfer/disk-sink.js';
 import { SafeRoot } from '../../src/transfer/safe-fs.js';
 import { encodePartMeta, PART_META_VERSION } from '../../src/transfer/protocol/part-meta.js';
-import { randomFile, sha256File, tempDir, withFilesServer } from './transfer-support.js';
+import { fileLocksAvailable } from '../../src/io/native-file-lock.js';
+import { randomFile, sha256File, startProcess, tempDir, withFilesServer } from './transfer-support.js';
 
 const HOST = '127.0.0.1';
 const MIB = 1024 * 1024;
@@ -80,4 +81,63 @@ test('a user\'s own NAME.part is never overwritten or deleted when NAME arrives,
     assert.equal(await fsp.readFile(path.join(srv, 'notes.txt.part'), 'utf8'), 'my own notes');
     assert.equal(await fsp.readFile(path.join(srv, 'big.bin.part'), 'utf8'), 'my own big notes');
   });
+});
+
+// What another process does when it receives the same file into the same directory (a second `get`
+// into one --out, a second server on one --dir): it prepares the file and holds its part.
+const OTHER_RECEIVER = `
+  const { DiskSink } = await import(process.argv[1]);
+  const { SafeRoot } = await import(process.argv[2]);
+  const sink = new DiskSink({ root: await SafeRoot.open(process.argv[3]), resumable: true });
+  const incoming = await sink.prepare('big.bin', Number(process.argv[4]));
+  console.log('holding the part from offset ' + incoming.offset);
+  setInterval(() => undefined, 1000); // until killed
+`;
+
+test('a part another process is receiving into is not shared: a get into the same --out takes a part of its own', { skip: !fileLocksAvailable() && 'no flock(2) helper built' }, async () => {
+  await withFilesServer({}, async ({ port, srv, out }) => {
+    const file = await randomFile(path.join(srv, 'big.bin'), 4 * MIB);
+    const size = 4 * MIB;
+    // An earlier, interrupted download left 1 MiB of the file in --out, ready to resume...
+    const prefix = (await fsp.readFile(file)).subarray(0, MIB);
+    await fsp.writeFile(path.join(out, 'big.bin.part'), prefix);
+    await fsp.writeFile(path.join(out, 'big.bin.part.meta'), encodePartMeta({ version: PART_META_VERSION, path: 'big.bin', size }));
+    // ...and another process is resuming from it right now.
+    const other = await startProcess(process.execPath, ['--input-type=module', '-e', OTHER_RECEIVER, new URL('../../src/transfer/disk-sink.js', import.meta.url).pathname, new URL('../../src/transfer/safe-fs.js', import.meta.url).pathname, out, String(size)], /holding the part from offset (\d+)/);
+    try {
+      assert.equal(other.match[1], String(MIB));
+      const down = await getFiles({ host: HOST, port, names: ['big.bin'], outDir: out });
+      assert.equal(down.failed, 0);
+      assert.equal(down.results[0]!.resumedFrom, 0, 'it did not resume from the part the other process holds');
+      assert.equal(sha256File(path.join(out, 'big.bin')), sha256File(file));
+      assert.deepEqual(await fsp.readFile(path.join(out, 'big.bin.part')), prefix, "the other process's part is untouched");
+    } finally {
+      await other.stop();
+    }
+    // Once that process is gone (killed: its lock goes with it), the part is free to resume from.
+    await fsp.rm(path.join(out, 'big.bin'));
+    const again = await getFiles({ host: HOST, port, names: ['big.bin'], outDir: out });
+    assert.equal(again.results[0]!.resumedFrom, MIB);
+    assert.equal(sha256File(path.join(out, 'big.bin')), sha256File(file));
+    assert.deepEqual((await fsp.readdir(out)).sort(), ['big.bin']);
+  });
+});
+
+test('a small file whose part name another process took meanwhile is stored through the next part name', async () => {
+  const t = tempDir('small-part-taken');
+  try {
+    const sink = new DiskSink({ root: await SafeRoot.open(t.dir), resumable: true });
+    const incoming = await sink.prepare('note.txt', 5);
+    await incoming.begin(0);
+    await incoming.write(Buffer.from('hello'));
+    // Between the look and the store, another process starts writing its own part under that name.
+    await fsp.writeFile(path.join(t.dir, 'note.txt.part'), 'theirs');
+    const done = await incoming.finish();
+    assert.equal(done.savedAs, 'note.txt');
+    assert.equal(await fsp.readFile(path.join(t.dir, 'note.txt'), 'utf8'), 'hello');
+    assert.equal(await fsp.readFile(path.join(t.dir, 'note.txt.part'), 'utf8'), 'theirs', 'their part was neither truncated nor placed');
+    assert.deepEqual((await fsp.readdir(t.dir)).sort(), ['note.txt', 'note.txt.part']);
+  } finally {
+    await t.cleanup();
+  }
 });
