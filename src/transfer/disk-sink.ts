@@ -413,7 +413,9 @@ export class DiskSink {
    * through a symlink) of exactly `size` bytes; undefined otherwise.
    */
   async #existingFileHash(file: string, size: number, offThread: boolean): Promise<FileHash | undefined> {
-    const st = await fsp.lstat(file).catch(() => undefined);
+    // Small files look synchronously, like the rest of their path (a pool round trip per file
+    // measured ~10% on 10,000 small files); a miss is one lstat that finds nothing.
+    const st = size < RESUME_MIN_BYTES ? lstatQuiet(file) : await fsp.lstat(file).catch(() => undefined);
     if (!st?.isFile() || st.size !== size) return undefined;
     let fh;
     const hash = createFileHash(offThread);
@@ -470,6 +472,15 @@ async function partNameFree(partPath: string, rel: string, size: number, resumab
     return meta.path === rel && meta.size === size;
   } catch {
     return false;
+  }
+}
+
+/** lstat(2) that answers undefined instead of throwing (ENOENT without building an Error at all). */
+function lstatQuiet(file: string): ReturnType<typeof lstatSync> | undefined {
+  try {
+    return lstatSync(file, { throwIfNoEntry: false });
+  } catch {
+    return undefined;
   }
 }
 
