@@ -158,7 +158,13 @@ function lockPartOnDisk(partPath: string): PartLock | false | undefined {
   }
   if (locked && current) return { fd, created };
   closeSync(fd);
-  if (locked === undefined && created) unlinkSync(partPath);
+  if (locked === undefined && created) {
+    try {
+      unlinkSync(partPath);
+    } catch {
+      // Left empty; the next look at this name passes over it (no meta beside it).
+    }
+  }
   return locked === undefined ? undefined : false;
 }
 // Bytes promised to transfers in progress, subtracted from what statfs reports as free.
@@ -413,8 +419,8 @@ export class DiskSink {
    * through a symlink) of exactly `size` bytes; undefined otherwise.
    */
   async #existingFileHash(file: string, size: number, offThread: boolean): Promise<FileHash | undefined> {
-    // Small files look synchronously, like the rest of their path (a pool round trip per file
-    // measured ~10% on 10,000 small files); a miss is one lstat that finds nothing.
+    // Small files look synchronously, like the rest of their path (one more pool round trip per
+    // file measured ≈ 8% on 10,000 small files); a miss is one lstat that finds nothing.
     const st = size < RESUME_MIN_BYTES ? lstatQuiet(file) : await fsp.lstat(file).catch(() => undefined);
     if (!st?.isFile() || st.size !== size) return undefined;
     let fh;
@@ -596,11 +602,6 @@ export class IncomingFile {
   /** Where the sender began (the resume offset it accepted, or 0). */
   get resumedFrom(): number {
     return this.#startedAt;
-  }
-
-  /** True once the sender began at the end of the identical file already at the destination. */
-  get unchanged(): boolean {
-    return this.#unchanged;
   }
 
   /** True when the file is gathered in memory and written at finish (small files). */

@@ -61,13 +61,10 @@ export async function receiveFiles(ch: FrameChannel, sink: DiskSink, options: Re
     let result: FileResult;
     try {
       const done = await file.finish(sha256);
-      if (done.unchanged) {
-        ch.send({ type: 'done', id, savedAs: done.savedAs, bytes: done.bytes, unchanged: true });
-        result = { rel: file.rel, kind: 'file', ok: true, savedAs: done.savedAs, bytes: done.bytes, resumedFrom: file.resumedFrom, unchanged: true };
-      } else {
-        ch.send({ type: 'done', id, savedAs: done.savedAs, bytes: done.bytes });
-        result = { rel: file.rel, kind: 'file', ok: true, savedAs: done.savedAs, bytes: done.bytes, resumedFrom: file.resumedFrom };
-      }
+      // A file already here, identical, is marked so on both sides (and only then: the field is optional).
+      const unchanged = done.unchanged ? { unchanged: true as const } : {};
+      ch.send({ type: 'done', id, savedAs: done.savedAs, bytes: done.bytes, ...unchanged });
+      result = { rel: file.rel, kind: 'file', ok: true, savedAs: done.savedAs, bytes: done.bytes, resumedFrom: file.resumedFrom, ...unchanged };
     } catch (err) {
       let r;
       try {

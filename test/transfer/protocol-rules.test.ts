@@ -79,6 +79,7 @@ test('sockit messages round-trip through encode and decode', () => {
     { type: 'begin', id: 7, offset: 1024 },
     { type: 'end', id: 7, sha256: 'ab'.repeat(32) },
     { type: 'done', id: 7, savedAs: 'x (1).txt', bytes: 9 },
+    { type: 'done', id: 8, savedAs: 'x.txt', bytes: 9, unchanged: true },
     { type: 'fail', id: 7, code: 'ERR_SOCKIT_BAD_HASH', message: 'mismatch' },
     { type: 'bye', files: 1, bytes: 9 },
     { type: 'error', code: 'ERR_SOCKIT_READ_ONLY', message: 'no' },

@@ -232,9 +232,7 @@ export function decodeMessage(frame: Buffer): Message {
     case 'end':
       return { type, id: uint(o, 'id'), sha256: hex64(o, 'sha256', false) };
     case 'done':
-      return o['unchanged'] === true
-        ? { type, id: uint(o, 'id'), savedAs: str(o, 'savedAs'), bytes: uint(o, 'bytes'), unchanged: true }
-        : { type, id: uint(o, 'id'), savedAs: str(o, 'savedAs'), bytes: uint(o, 'bytes') };
+      return { type, id: uint(o, 'id'), savedAs: str(o, 'savedAs'), bytes: uint(o, 'bytes'), ...(o['unchanged'] === true ? { unchanged: true as const } : {}) };
     case 'fail':
       return { type, id: uint(o, 'id'), code: code(o), message: str(o, 'message', 1000) };
     case 'bye':
