@@ -14,16 +14,22 @@ interface FileLockAddon {
   lockFile(fd: number): boolean;
 }
 
+/** The helper's lockFile call, or undefined when it is not here. */
+function lockCall(): FileLockAddon['lockFile'] | undefined {
+  const addon = loadAddon<Partial<FileLockAddon>>('sockit_file_send', 'the sendfile(2) file sender');
+  return typeof addon?.lockFile === 'function' ? addon.lockFile : undefined;
+}
+
 /**
  * Takes the exclusive lock of the open file `fd` now: true when taken, false when another open
  * file holds it; undefined when this system cannot lock (the helper is not built, not Linux, or the
  * file system has no locks), and the caller goes on without.
  */
 export function tryLockFile(fd: number): boolean | undefined {
-  const addon = loadAddon<Partial<FileLockAddon>>('sockit_file_send', 'the sendfile(2) file sender');
-  if (typeof addon?.lockFile !== 'function') return undefined;
+  const lock = lockCall();
+  if (!lock) return undefined;
   try {
-    return addon.lockFile(fd);
+    return lock(fd);
   } catch {
     return undefined; // ENOLCK, EOPNOTSUPP, ...: no locks here
   }
@@ -31,5 +37,5 @@ export function tryLockFile(fd: number): boolean | undefined {
 
 /** Whether tryLockFile can lock at all here (the helper is loaded and has the call). */
 export function fileLocksAvailable(): boolean {
-  return typeof loadAddon<Partial<FileLockAddon>>('sockit_file_send', 'the sendfile(2) file sender')?.lockFile === 'function';
+  return lockCall() !== undefined;
 }

@@ -123,11 +123,13 @@ function releasePart(partPath: string, claim: PartClaim): void {
 /**
  * Claims the part file at `partPath` for other processes to see (BUSY_PARTS covers this one): opens
  * it, creating it empty when missing, and takes its flock(2) lock (src/io/native-file-lock.ts).
+ * A part it creates for a resumable file gets its `meta` at once: a process killed before the
+ * data came leaves a part the next transfer of that file recognises and reuses, not litter.
  * Returns the lock; false when another process holds it, or the name was unlinked or replaced
  * while we locked (the caller takes the next name); undefined when this system has no file locks
  * (nothing is opened then, and claims are per process as before).
  */
-function lockPartOnDisk(partPath: string): PartLock | false | undefined {
+function lockPartOnDisk(partPath: string, meta: string | undefined): PartLock | false | undefined {
   if (!fileLocksAvailable()) return undefined;
   let fd: number;
   let created = true;
@@ -156,7 +158,10 @@ function lockPartOnDisk(partPath: string): PartLock | false | undefined {
       current = false;
     }
   }
-  if (locked && current) return { fd, created };
+  if (locked && current) {
+    if (created && meta !== undefined) writeNewFileSync(metaPathOf(partPath), meta);
+    return { fd, created };
+  }
   closeSync(fd);
   if (locked === undefined && created) {
     try {
@@ -180,6 +185,23 @@ const closeFd = promisify(closeCallback);
 const CREATE_NOFOLLOW = fsc.O_WRONLY | fsc.O_CREAT | fsc.O_TRUNC | fsc.O_NOFOLLOW;
 // A small file's part, written and placed in one synchronous step: never over someone else's.
 const CREATE_EXCL_NOFOLLOW = fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW;
+
+/** writeNewFile, synchronously. */
+function writeNewFileSync(file: string, data: string): void {
+  const fd = openSync(file, CREATE_NOFOLLOW, 0o644);
+  try {
+    writeSync(fd, data);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Removes the part (and its meta) when the claim created it and nothing was written into it. */
+async function removeCreatedPart(partPath: string, claim: PartClaim): Promise<void> {
+  if (!claim.disk?.created) return;
+  await fsp.rm(partPath, { force: true });
+  await fsp.rm(metaPathOf(partPath), { force: true });
+}
 
 /** Creates (or truncates) `file`, never through a symlink, and writes `data` into it. */
 async function writeNewFile(file: string, data: Uint8Array): Promise<void> {
@@ -333,7 +355,7 @@ export class DiskSink {
       if (!free) continue;
       // Another process (a second `get` into the same --out) may hold it: then the next name.
       // Small files write their part in one synchronous step at the end, with O_EXCL instead.
-      disk = inMemory ? undefined : lockPartOnDisk(partPath);
+      disk = inMemory ? undefined : lockPartOnDisk(partPath, resumable ? partMetaOf(rel, size) : undefined);
       if (disk !== false) break;
     }
     // Claimed before the next await: a concurrent upload of the same name picks the next part.
@@ -363,7 +385,7 @@ export class DiskSink {
       await checkFreeSpace(dir, size - offset, rel);
     } catch (err) {
       hash?.drop();
-      if (claim.disk?.created) await fsp.rm(partPath, { force: true });
+      await removeCreatedPart(partPath, claim);
       releasePart(partPath, claim);
       throw err;
     }
@@ -488,6 +510,11 @@ function lstatQuiet(file: string): ReturnType<typeof lstatSync> | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The NAME.part.meta text of a resumable part of `rel`. */
+function partMetaOf(rel: string, size: number): string {
+  return encodePartMeta({ version: PART_META_VERSION, path: rel, size });
 }
 
 function metaPathOf(partPath: string): string {
@@ -648,7 +675,7 @@ export class IncomingFile {
     } else {
       this.#fh = await fsp.open(init.partPath, CREATE_NOFOLLOW, 0o644);
       if (init.resumable) {
-        await writeNewFile(metaPathOf(init.partPath), Buffer.from(encodePartMeta({ version: PART_META_VERSION, path: this.rel, size: this.size }), 'utf8'));
+        await writeNewFile(metaPathOf(init.partPath), Buffer.from(partMetaOf(this.rel, this.size), 'utf8'));
       }
     }
     if (init.directIo) {
@@ -734,7 +761,7 @@ export class IncomingFile {
       }
       if (this.#unchanged) {
         // Nothing was written; the part claimed for the lock (if we made it) goes.
-        if (init.claim.disk?.created) await fsp.rm(init.partPath, { force: true });
+        await removeCreatedPart(init.partPath, init.claim);
         return { savedAs: [...init.savedPrefix, init.name].join('/'), bytes: this.size, sha256, unchanged: true };
       }
       if (init.inMemory) {

@@ -141,3 +141,16 @@ test('a small file whose part name another process took meanwhile is stored thro
     await t.cleanup();
   }
 });
+
+test('a receiver killed between accepting a large file and its first byte leaves nothing the next transfer trips over', { skip: !fileLocksAvailable() && 'no flock(2) helper built' }, async () => {
+  await withFilesServer({}, async ({ port, srv, out }) => {
+    const file = await randomFile(path.join(srv, 'big.bin'), 4 * MIB);
+    // A `get` that accepted big.bin (its part claimed) and was killed before the data came.
+    const other = await startProcess(process.execPath, ['--input-type=module', '-e', OTHER_RECEIVER, new URL('../../src/transfer/disk-sink.js', import.meta.url).pathname, new URL('../../src/transfer/safe-fs.js', import.meta.url).pathname, out, String(4 * MIB)], /holding the part from offset (\d+)/);
+    await other.stop();
+    const down = await getFiles({ host: HOST, port, names: ['big.bin'], outDir: out });
+    assert.equal(down.failed, 0);
+    assert.equal(sha256File(path.join(out, 'big.bin')), sha256File(file));
+    assert.deepEqual((await fsp.readdir(out)).sort(), ['big.bin'], 'the claimed part was taken over and placed, not left beside it');
+  });
+});
