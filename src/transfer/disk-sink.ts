@@ -350,8 +350,10 @@ export class DiskSink {
       // Our own session never supersedes itself (one put naming the same path twice): next part.
       if (holder?.supersede && resumable && holder.activity !== this.#activity) holder = await this.#reclaim(partPath, holder);
       // The look at the disk awaits: a concurrent upload of the same name may claim this part
-      // meanwhile, so it is free only if still unclaimed afterwards.
-      const free = !holder && (heldHere || ((await partNameFree(partPath, rel, size, resumable)) && !BUSY_PARTS.has(partPath)));
+      // meanwhile, so it is free only if still unclaimed afterwards. Small files skip the look:
+      // their part is created with O_EXCL when stored, which takes the next name if this one is
+      // on disk (storeSmallFileSync).
+      const free = !holder && (heldHere || inMemory || ((await partNameFree(partPath, rel, size, resumable)) && !BUSY_PARTS.has(partPath)));
       if (!free) continue;
       // Another process (a second `get` into the same --out) may hold it: then the next name.
       // Small files write their part in one synchronous step at the end, with O_EXCL instead.
@@ -492,9 +494,12 @@ export class DiskSink {
  * the next name.
  */
 async function partNameFree(partPath: string, rel: string, size: number, resumable: boolean): Promise<boolean> {
+  // A part that cannot be resumed only needs to be absent: one synchronous lstat that builds no
+  // Error when nothing is there (the usual case, and most of the look for 10,000 small files).
+  if (!resumable) return lstatQuiet(partPath) === undefined;
   const st = await fsp.lstat(partPath).catch(() => undefined);
   if (!st) return true;
-  if (!resumable || !st.isFile()) return false;
+  if (!st.isFile()) return false;
   try {
     const meta = decodePartMeta(await fsp.readFile(metaPathOf(partPath), 'utf8'));
     return meta.path === rel && meta.size === size;
