@@ -9,6 +9,7 @@
  */
 import type { CliIo } from './command.js';
 import type { TransferEvent, TransferSummary } from '../transfer/transfer-events.js';
+import { escapeControls } from '../chat/protocol/chat-text.js';
 
 const REDRAW_MS = 100;
 
@@ -48,12 +49,17 @@ export function createReporter(io: CliIo, options: { json: boolean; nowMs?: () =
   return { onEvent: (e) => reportProblem(io, e), finish: () => undefined };
 }
 
-/** Prints a failed file, or an entry left out, as one line on stderr (every mode shows them). */
+/**
+ * Prints a failed file, or an entry left out, as one line on stderr (every mode shows them). A
+ * name may come from the peer (get: what the server offered, even one refused for its control
+ * characters) and so may the message: control characters print as visible escapes, so no escape
+ * sequence repaints the terminal and no newline fakes another line (scp's CVE-2019-6109).
+ */
 function reportProblem(io: CliIo, event: TransferEvent): void {
   if (event.type === 'file-done' && !event.result.ok) {
-    io.stderr.write(`sockit: ${event.result.rel}: ${event.result.error?.message} (${event.result.error?.code})\n`);
+    io.stderr.write(`sockit: ${escapeControls(event.result.rel)}: ${escapeControls(String(event.result.error?.message))} (${event.result.error?.code})\n`);
   } else if (event.type === 'skipped') {
-    io.stderr.write(`sockit: skipped ${event.rel}: ${event.reason}\n`);
+    io.stderr.write(`sockit: skipped ${escapeControls(event.rel)}: ${event.reason}\n`);
   }
 }
 
@@ -140,7 +146,8 @@ class TtyProgress implements TransferReporter {
     const seconds = Math.max(0.001, (now - this.#startMs) / 1000);
     const rate = this.#movedBytes / seconds;
     const files = this.#totalFiles > 0 ? `[${this.#doneFiles}/${this.#totalFiles}]` : `[${this.#doneFiles}]`;
-    const file = this.#fileSize > 0 ? `${this.#file} ${Math.floor((100 * this.#fileBytes) / this.#fileSize)}%` : this.#file;
+    const name = escapeControls(this.#file);
+    const file = this.#fileSize > 0 ? `${name} ${Math.floor((100 * this.#fileBytes) / this.#fileSize)}%` : name;
     const total = this.#totalBytes > 0 ? ` of ${formatBytes(this.#totalBytes)}` : '';
     const eta = this.#totalBytes > 0 && rate > 0 ? ` ETA ${formatDuration((this.#totalBytes - this.#movedBytes) / rate)}` : '';
     const line = `${files} ${file}  ${formatBytes(this.#movedBytes)}${total}  ${formatBytes(rate)}/s${eta}`;

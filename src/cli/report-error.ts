@@ -4,6 +4,7 @@
  */
 import { SockitError, UsageError, NetCodes, CliCodes, FramingCodes } from '../errors.js';
 import { ExitCode, type CliIo } from './command.js';
+import { escapeControls } from '../chat/protocol/chat-text.js';
 
 const HINTS: Partial<Record<string, string | ((message: string) => string | undefined)>> = {
   [NetCodes.CONNECTION_REFUSED]: 'is a server listening on that port?',
@@ -20,16 +21,19 @@ const HINTS: Partial<Record<string, string | ((message: string) => string | unde
   [FramingCodes.LINE_TOO_LONG]: 'on the command line the limit is --max-frame BYTES',
 };
 
-/** Prints `err` on stderr as one line (plus a hint) and returns the exit code for it. */
+/**
+ * Prints `err` on stderr as one line (plus a hint) and returns the exit code for it. A message may
+ * carry a peer's words (a files server's ERROR): control characters print as visible escapes.
+ */
 export function reportError(err: unknown, io: Pick<CliIo, 'stderr'>): number {
   if (err instanceof SockitError) {
-    io.stderr.write(`sockit: ${err.message} (${err.code})\n`);
+    io.stderr.write(`sockit: ${escapeControls(err.message)} (${err.code})\n`);
     const entry = HINTS[err.code];
     const hint = typeof entry === 'function' ? entry(err.message) : entry;
     if (hint) io.stderr.write(`  ${hint}\n`);
     return err instanceof UsageError ? ExitCode.USAGE : ExitCode.FAILURE;
   }
   const e = err as { message?: string; code?: string } | undefined;
-  io.stderr.write(`sockit: ${e?.message ?? String(err)}${e?.code ? ` (${e.code})` : ''}\n`);
+  io.stderr.write(`sockit: ${escapeControls(e?.message ?? String(err))}${e?.code ? ` (${e.code})` : ''}\n`);
   return ExitCode.FAILURE;
 }

@@ -212,6 +212,36 @@ test('ls prints a server\'s names with control characters escaped: no terminal r
   }
 });
 
+// A peer's names and messages went raw into get's failure lines: a shared file named with an escape
+// sequence repainted the terminal, and one with a newline split its line in two (scp's CVE-2019-6109).
+test('get prints a refused name, and a peer\'s error message, with control characters escaped: one line each', async () => {
+  const shared = await serverDir('odd-get');
+  await fsp.mkdir(path.join(shared, 'odd'));
+  await fsp.writeFile(path.join(shared, 'odd', 'nl\nevil.txt'), '');
+  await fsp.writeFile(path.join(shared, 'odd', '\x1b[31mRED'), '');
+  await fsp.writeFile(path.join(shared, 'odd', 'fine.txt'), 'fine');
+  const server = await startCliFilesServer(['--dir', shared]);
+  try {
+    const out = path.join(work.dir, 'odd-out');
+    const get = await runCli(['get', '127.0.0.1', String(server.port), 'odd', '--out', out]);
+    assert.equal(get.code, 1, get.stderr);
+    assert.ok(!/[\x00-\x09\x0b-\x1f\x7f-\x9f]/.test(get.stderr), `no raw control character reaches the terminal: ${JSON.stringify(get.stderr)}`);
+    const lines = get.stderr.trim().split('\n');
+    assert.equal(lines.length, 2, get.stderr);
+    assert.match(get.stderr, /^sockit: odd\/\\x1b\[31mRED: .*\(ERR_SOCKIT_FORBIDDEN_PATH\)$/m);
+    assert.match(get.stderr, /^sockit: odd\/nl\\x0aevil\.txt: .*\(ERR_SOCKIT_FORBIDDEN_PATH\)$/m);
+    assert.equal(await fsp.readFile(path.join(out, 'odd', 'fine.txt'), 'utf8'), 'fine');
+
+    // A C1 control (CSI, U+009B) survives JSON quoting in the server's "does not exist" message.
+    const missing = await runCli(['get', '127.0.0.1', String(server.port), 'gone\u009b31m', '--out', out]);
+    assert.equal(missing.code, 1, missing.stderr);
+    assert.ok(!missing.stderr.includes('\u009b'), `no raw CSI: ${JSON.stringify(missing.stderr)}`);
+    assert.match(missing.stderr, /gone\\x9b31m/);
+  } finally {
+    await server.stop();
+  }
+});
+
 test('usage errors exit 2', async () => {
   for (const args of [['put', 'only-a-path'], ['put', 'a', 'host', 'notaport'], ['get', '127.0.0.1'], ['ls'], ['put', '--protocol', 'ftp', 'a', 'h', '1']]) {
     const r = await runCli(args);
