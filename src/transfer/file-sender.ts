@@ -40,6 +40,12 @@ export const READ_AHEAD_BLOCKS = 4;
 /** Blocks of a large file sent but not yet hashed (on the hashing thread) before reading waits. */
 export const HASH_AHEAD_BLOCKS = 4;
 
+/**
+ * The END hash of a file the sender gave up on before sending any of it: no data hashes to it, so
+ * every receiver answers FAIL and keeps nothing (a v1 receiver needs no new message for this).
+ */
+const NO_DATA_SHA256 = '0'.repeat(64);
+
 /** Bytes one native hashing call reads (streamFromPageCache). */
 const HASH_SLICE_BYTES = 8 * DATA_BLOCK_BYTES;
 
@@ -179,7 +185,7 @@ export async function sendFiles(ch: FrameChannel, entries: readonly SendEntry[],
     if (entry.kind === 'dir') continue;
     const content = prefetched.get(id);
     prefetched.delete(id);
-    await streamFile(ch, id, entry, answer, content, emit, {
+    const unreadable = await streamFile(ch, id, entry, answer, content, emit, {
       onStart: (start) => {
         resumedFrom[id] = start;
         movedBytes += start;
@@ -190,6 +196,14 @@ export async function sendFiles(ch: FrameChannel, entries: readonly SendEntry[],
         emit({ type: 'progress', rel: entry.rel, fileBytes, size: entry.size, totalBytes: movedBytes });
       },
     });
+    if (unreadable) {
+      // Not one byte of it went: the receiver drops it (BEGIN, END with a hash no data has: FAIL),
+      // the session goes on, and the file fails with our own reason, as tar and rsync name a file
+      // that vanished or cannot be read and carry on.
+      outcome.set(id, () => settle(id, { rel: entry.rel, kind: 'file', ok: false, bytes: entry.size, resumedFrom: 0, error: unreadable }));
+      ch.send({ type: 'begin', id, offset: answer.offset });
+      ch.send({ type: 'end', id, sha256: NO_DATA_SHA256 });
+    }
   }
   if (settledCount < entries.length) {
     await Promise.race([new Promise<void>((resolve) => (allSettled = resolve)), failed]);
@@ -209,7 +223,15 @@ export async function sendFiles(ch: FrameChannel, entries: readonly SendEntry[],
   return { results, bytesSent };
 }
 
-/** Streams one accepted file (from the resume offset when the prefix checks out). */
+/** Why a file cannot be sent at all (it vanished since the walk, or may not be read). */
+function cannotRead(entry: SendEntry, err: unknown): FileTransferError {
+  return new FileTransferError(FileCodes.NOT_FOUND, `cannot read ${JSON.stringify(entry.abs)}: ${(err as Error).message}`, { cause: err });
+}
+
+/**
+ * Streams one accepted file (from the resume offset when the prefix checks out). Resolves with an
+ * error, and sends nothing, when the file cannot be opened or read before its BEGIN.
+ */
 async function streamFile(
   ch: FrameChannel,
   id: number,
@@ -218,12 +240,11 @@ async function streamFile(
   content: Promise<Buffer> | undefined,
   emit: (e: TransferEvent) => void,
   progress: { onStart: (offset: number) => void; onBytes: (n: number, fileBytes: number) => void },
-): Promise<void> {
+): Promise<FileTransferError | undefined> {
   const { onStart, onBytes } = progress;
   if (content && accept.offset === 0) {
-    const bytes = await content.catch((err: unknown) => {
-      throw new FileTransferError(FileCodes.NOT_FOUND, `cannot read ${JSON.stringify(entry.abs)}: ${(err as Error).message}`, { cause: err });
-    });
+    const bytes = await content.catch((err: unknown) => err as Error);
+    if (bytes instanceof Error) return cannotRead(entry, bytes);
     if (bytes.length !== entry.size) {
       throw new FileTransferError(FileCodes.SHORT_TRANSFER, `${JSON.stringify(entry.abs)} changed size while it was being sent (${entry.size} → ${bytes.length} bytes)`);
     }
@@ -236,18 +257,17 @@ async function streamFile(
       if (!more) await ch.drained();
     }
     ch.send({ type: 'end', id, sha256: createHash('sha256').update(bytes).digest('hex') });
-    return;
+    return undefined;
   }
-  const fh = await fsp.open(entry.abs, 'r').catch((err: unknown) => {
-    throw new FileTransferError(FileCodes.NOT_FOUND, `cannot read ${JSON.stringify(entry.abs)}: ${(err as Error).message}`, { cause: err });
-  });
+  const fh = await fsp.open(entry.abs, 'r').catch((err: unknown) => err as Error);
+  if (fh instanceof Error) return cannotRead(entry, fh);
   if (ch.sendsFiles) {
     try {
       await streamFromPageCache(ch, fh, id, entry, accept, emit, progress);
     } finally {
       await fh.close();
     }
-    return;
+    return undefined;
   }
   const offThread = entry.size >= HASH_THREAD_MIN_BYTES;
   let hash = createFileHash(offThread);
@@ -267,6 +287,7 @@ async function streamFile(
     ch.send({ type: 'begin', id, offset: start });
     await streamBlocks(ch, fh, entry, start, hash, onBytes);
     ch.send({ type: 'end', id, sha256: await hash.digest() });
+    return undefined;
   } catch (err) {
     hash.drop();
     throw err;

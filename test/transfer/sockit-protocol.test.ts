@@ -3,7 +3,7 @@
 // data flows, interrupted transfers resume, and stalled peers are cut off.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { promises as fsp, statfsSync, writeFileSync } from 'node:fs';
+import { promises as fsp, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
@@ -106,6 +106,42 @@ test('two concurrent uploads of the same name both land intact under different n
     assert.deepEqual(await listTree(srv), ['same (1).bin', 'same.bin']);
     const stored = new Set([sha256File(path.join(srv, 'same.bin')), sha256File(path.join(srv, 'same (1).bin'))]);
     assert.deepEqual(stored, new Set([sha256File(a), sha256File(b)]));
+  });
+});
+
+// A file that could not be read at its turn (deleted after the walk, or unreadable: EACCES) ended
+// the whole session: the files sent before it were cut off with it and nothing after it went.
+// tar and rsync name such a file and go on; so does put now (exit status 1).
+test('a file that vanished or cannot be read when its turn comes fails alone; the files around it arrive', async () => {
+  await withFilesServer({}, async ({ port, srv, src }) => {
+    const dir = path.join(src, 'work');
+    await randomFile(path.join(dir, 'a.txt'), 100);
+    await randomFile(path.join(dir, 'b-gone.txt'), 100);
+    await randomFile(path.join(dir, 'c-gone-large.bin'), 2 * 1024 * 1024);
+    await randomFile(path.join(dir, 'd.bin'), 2 * 1024 * 1024 + 3);
+    await fsp.writeFile(path.join(dir, 'e-gone-empty.txt'), '');
+    await randomFile(path.join(dir, 'f.txt'), 10);
+    const gone = ['b-gone.txt', 'c-gone-large.bin', 'e-gone-empty.txt'];
+    const summary = await putFiles({
+      host: HOST,
+      port,
+      paths: [dir],
+      // The walk is done when 'start' comes: these go before their turn.
+      onEvent: (e) => {
+        if (e.type === 'start') for (const name of gone) rmSync(path.join(dir, name));
+      },
+    });
+    const byRel = new Map(summary.results.map((r) => [r.rel, r]));
+    for (const name of gone) {
+      const r = byRel.get(`work/${name}`)!;
+      assert.equal(r.ok, false, name);
+      assert.equal(r.error?.code, 'ERR_SOCKIT_NOT_FOUND', name);
+      assert.match(r.error!.message, /cannot read .*ENOENT/, name);
+    }
+    assert.equal(summary.failed, 3);
+    assert.equal(summary.ok, 4);
+    assert.deepEqual(await listTree(srv), ['work', 'work/a.txt', 'work/d.bin', 'work/f.txt']);
+    assert.equal(sha256File(path.join(srv, 'work', 'd.bin')), sha256File(path.join(dir, 'd.bin')));
   });
 });
 
