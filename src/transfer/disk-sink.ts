@@ -20,7 +20,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import { FileCodes, FileTransferError, LimitExceededError, ProtocolError } from '../errors.js';
 import { SafeRoot } from './safe-fs.js';
-import { decodePartMeta, encodePartMeta, META_SUFFIX, PART_META_VERSION, PART_SUFFIX, RESUME_MIN_BYTES } from './protocol/part-meta.js';
+import { decodePartMeta, encodePartMeta, isTemporaryName, META_SUFFIX, PART_META_VERSION, PART_SUFFIX, RESUME_MIN_BYTES } from './protocol/part-meta.js';
 import { MAX_RENAME_ATTEMPTS, numberedName } from './protocol/unique-name.js';
 import { DIRECT_IO_MIN_BYTES, directWritable } from './write-blocks.js';
 import { BlockGatherer, type GatheredBlock } from './block-gatherer.js';
@@ -332,6 +332,10 @@ export class DiskSink {
    */
   async prepare(rel: string, size: number): Promise<IncomingFile> {
     const segments = [...this.#base, ...SafeRoot.fileSegments(rel)];
+    // Stored, such a file would never be listed nor served (ls and get skip sockit's own parts).
+    if (isTemporaryName(segments[segments.length - 1]!)) {
+      throw new FileTransferError(FileCodes.FORBIDDEN_PATH, `refused path ${JSON.stringify(rel)}: names ending in .part or .part.meta are sockit's temporary files, never listed or served; rename it`);
+    }
     if (size > this.#maxFileBytes) {
       throw new FileTransferError(FileCodes.FILE_TOO_LARGE, `${JSON.stringify(rel)} is ${size} bytes, over the ${this.#maxFileBytes}-byte limit of this server (--max-size)`);
     }

@@ -243,3 +243,33 @@ test('a symlink planted where the .part file goes is never written through: the 
     await s.cleanup();
   }
 });
+
+// `put notes.part` and a classic upload of `x.part.meta` were stored and reported as saved, yet a
+// server never lists nor serves those names (its own temporary files): the file was unreachable.
+test("a file named like sockit's temporary files (.part, .part.meta) is refused on upload, both protocols", async () => {
+  const s = await scratch();
+  const log: string[] = [];
+  const server = await startFilesServer({ dir: s.shared, log: (l) => log.push(l) });
+  const classic = await startFilesServer({ dir: s.shared, protocol: 'classic', log: (l) => log.push(l) });
+  try {
+    const partName = path.join(s.base, 'notes.part');
+    const metaName = path.join(s.base, 'big.bin.part.meta');
+    await fsp.writeFile(partName, 'draft');
+    await fsp.writeFile(metaName, '{"version":1,"path":"big.bin","size":1}');
+    const summary = await putFiles({ host: HOST, port: server.address.port, paths: [partName, metaName, s.payload] });
+    assert.deepEqual(summary.results.map((r) => [r.rel, r.ok, r.error?.code]), [
+      ['notes.part', false, 'ERR_SOCKIT_FORBIDDEN_PATH'],
+      ['big.bin.part.meta', false, 'ERR_SOCKIT_FORBIDDEN_PATH'],
+      ['payload.txt', true, undefined],
+    ]);
+    assert.match(summary.results[0]!.error!.message, /temporary/);
+    await classicUpload(classic.address.port, 'x.part', Buffer.from('draft'));
+    await classicUpload(classic.address.port, 'dir/x.part.meta', Buffer.from('{}'));
+    assert.equal(log.filter((l) => l.includes('classic') && l.includes('ERR_SOCKIT_FORBIDDEN_PATH')).length, 2, log.join('\n'));
+    assert.deepEqual(await listTree(s.shared), ['payload.txt']);
+  } finally {
+    await server.close();
+    await classic.close();
+    await s.cleanup();
+  }
+});
