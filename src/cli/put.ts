@@ -4,7 +4,7 @@
  * classic protocol (`--protocol classic`).
  */
 import { promises as fsp } from 'node:fs';
-import { UsageError } from '../errors.js';
+import { FileCodes, FileTransferError, UsageError } from '../errors.js';
 import { parseHost, parsePort, parseTypedCommandLine } from './cli-options.js';
 import { ExitCode, stderrLine, type CliIo, type Command } from './command.js';
 import { TRANSPORT_CLI_HELP, TRANSPORT_CLI_OPTIONS, transportFor } from './transport-option.js';
@@ -54,9 +54,14 @@ export const putCommand: Command = {
       if (values.to !== undefined) throw new UsageError('--to is not part of the classic protocol (it carries a file name only)');
       const results: FileResult[] = [];
       let bytes = 0;
+      // Every path is checked before the first file goes, as the sockit protocol's put does: a
+      // missing one must not stop the command halfway, after sending those before it.
       for (const p of paths) {
-        const st = await fsp.stat(p).catch(() => undefined);
-        if (st?.isDirectory()) throw new UsageError(`${JSON.stringify(p)} is a directory: the classic protocol sends single files (use --protocol sockit)`);
+        const st = await fsp.stat(p).catch((err: unknown) => {
+          throw new FileTransferError(FileCodes.NOT_FOUND, `${JSON.stringify(p)} does not exist`, { cause: err });
+        });
+        if (st.isDirectory()) throw new UsageError(`${JSON.stringify(p)} is a directory: the classic protocol sends single files (use --protocol sockit)`);
+        if (!st.isFile()) throw new FileTransferError(FileCodes.NOT_FOUND, `${JSON.stringify(p)} is not a file (the classic protocol sends single files)`);
       }
       for (const p of paths) {
         results.push(await sendClassic({ host, port, file: p, transport, onEvent: (e) => reporter.onEvent(e) }));

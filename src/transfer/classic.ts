@@ -194,7 +194,9 @@ export async function sendClassic(options: SendClassicOptions): Promise<FileResu
   if (!st.isFile()) throw new FileTransferError(FileCodes.NOT_FOUND, `${JSON.stringify(options.file)} is not a file (the classic protocol sends single files)`);
   const rel = options.name ?? path.basename(options.file);
   const size = st.size;
-  const fh = await fsp.open(options.file, 'r');
+  const fh = await fsp.open(options.file, 'r').catch((err: unknown) => {
+    throw new FileTransferError(FileCodes.NOT_FOUND, `cannot read ${JSON.stringify(options.file)}: ${(err as Error).message}`, { cause: err });
+  });
   const transport = options.transport ?? tcpTransport;
   let socket: StreamSocket | undefined;
   const idleMs = options.idleTimeoutMs ?? DEFAULT_TRANSFER_IDLE_TIMEOUT_MS;

@@ -139,6 +139,22 @@ test('sockit put --protocol classic to sockit listen --protocol classic', async 
   assert.equal(await fsp.readFile(path.join(shared, '歌词.txt'), 'utf8'), '歌词\n');
 });
 
+// A classic put of several files stopped at the first one missing, after sending those before it:
+// half a command done. Like the sockit protocol's put, every path is now checked before anything goes.
+test('put --protocol classic with a missing path sends nothing and names it in one line, exit 1', async () => {
+  const shared = await serverDir('classic-missing');
+  const server = await startCliFilesServer(['--dir', shared, '--protocol', 'classic']);
+  try {
+    const missing = path.join(src, 'no-such-file.txt');
+    const put = await runCli(['put', '--protocol', 'classic', path.join(src, 'note.txt'), missing, '127.0.0.1', String(server.port)]);
+    assert.equal(put.code, 1, put.stderr);
+    assert.equal(put.stderr, `sockit: ${JSON.stringify(missing)} does not exist (ERR_SOCKIT_NOT_FOUND)\n`);
+  } finally {
+    await server.stop();
+  }
+  assert.deepEqual(await listTree(shared), []);
+});
+
 test('put --json whose reader goes away after one line (| head -1): the upload carries on and lands, exit 0, no crash', async () => {
   const shared = await serverDir('reader-gone');
   const big = await randomFile(path.join(work.dir, 'reader-gone.bin'), 48 * 1024 * 1024);
