@@ -40,9 +40,11 @@ export const getCommand: Command = {
     let summary;
     try {
       summary = await getFiles({ host, port, transport, names, outDir: values.out ?? '.', overwrite: values.overwrite ?? false, onEvent: (e) => reporter.onEvent(e) });
-    } finally {
-      reporter.finish(summary, 'downloaded');
+    } catch (err) {
+      reporter.finish(undefined, 'downloaded', err);
+      throw err;
     }
+    reporter.finish(summary, 'downloaded');
     return summary.failed === 0 ? ExitCode.OK : ExitCode.FAILURE;
   },
 };

@@ -38,8 +38,12 @@ function formatDuration(seconds: number): string {
 /** How a command reports a transfer. */
 export interface TransferReporter {
   onEvent(event: TransferEvent): void;
-  /** Clears the progress line and prints the summary (json) or a closing line (TTY). */
-  finish(summary: TransferSummary | undefined, verb: string): void;
+  /**
+   * Clears the progress line and prints the summary (json) or a closing line (TTY). Without a
+   * summary the session failed with `error`: json prints it as a last `error` event (the command
+   * still prints it on stderr too).
+   */
+  finish(summary: TransferSummary | undefined, verb: string, error?: unknown): void;
 }
 
 /** Picks the reporter for the streams and flags: json, TTY progress, or quiet. `nowMs` is the clock (tests pass their own). */
@@ -76,8 +80,15 @@ class JsonReporter implements TransferReporter {
     this.#io.stdout.write(JSON.stringify(out) + '\n');
     reportProblem(this.#io, event);
   }
-  finish(summary: TransferSummary | undefined): void {
-    if (!summary) return;
+  finish(summary: TransferSummary | undefined, _verb: string, error?: unknown): void {
+    if (!summary) {
+      // A reader of stdout learns that the session ended without a summary, and why.
+      if (error !== undefined) {
+        const e = error as { code?: unknown; message?: unknown };
+        this.#io.stdout.write(JSON.stringify({ event: 'error', code: typeof e.code === 'string' ? e.code : undefined, message: String(e.message ?? error) }) + '\n');
+      }
+      return;
+    }
     this.#io.stdout.write(JSON.stringify({ event: 'summary', ok: summary.ok, failed: summary.failed, unchanged: summary.unchanged, bytesSent: summary.bytesSent }) + '\n');
   }
 }
@@ -151,7 +162,8 @@ class TtyProgress implements TransferReporter {
     const total = this.#totalBytes > 0 ? ` of ${formatBytes(this.#totalBytes)}` : '';
     const eta = this.#totalBytes > 0 && rate > 0 ? ` ETA ${formatDuration((this.#totalBytes - this.#movedBytes) / rate)}` : '';
     const line = `${files} ${file}  ${formatBytes(this.#movedBytes)}${total}  ${formatBytes(rate)}/s${eta}`;
-    const width = (this.#io.stderr as { columns?: number }).columns ?? 100;
+    // A terminal that reports no width (0, as some do under script(1) or a serial line) gets 100.
+    const width = (this.#io.stderr as { columns?: number }).columns || 100;
     this.#io.stderr.write(`\r\x1b[K${line.length >= width ? line.slice(0, width - 1) : line}`);
     this.#drawn = true;
   }

@@ -54,18 +54,23 @@ export const putCommand: Command = {
       if (values.to !== undefined) throw new UsageError('--to is not part of the classic protocol (it carries a file name only)');
       const results: FileResult[] = [];
       let bytes = 0;
-      // Every path is checked before the first file goes, as the sockit protocol's put does: a
-      // missing one must not stop the command halfway, after sending those before it.
-      for (const p of paths) {
-        const st = await fsp.stat(p).catch((err: unknown) => {
-          throw new FileTransferError(FileCodes.NOT_FOUND, `${JSON.stringify(p)} does not exist`, { cause: err });
-        });
-        if (st.isDirectory()) throw new UsageError(`${JSON.stringify(p)} is a directory: the classic protocol sends single files (use --protocol sockit)`);
-        if (!st.isFile()) throw new FileTransferError(FileCodes.NOT_FOUND, `${JSON.stringify(p)} is not a file (the classic protocol sends single files)`);
-      }
-      for (const p of paths) {
-        results.push(await sendClassic({ host, port, file: p, transport, onEvent: (e) => reporter.onEvent(e) }));
-        bytes += results[results.length - 1]!.bytes;
+      try {
+        // Every path is checked before the first file goes, as the sockit protocol's put does: a
+        // missing one must not stop the command halfway, after sending those before it.
+        for (const p of paths) {
+          const st = await fsp.stat(p).catch((err: unknown) => {
+            throw new FileTransferError(FileCodes.NOT_FOUND, `${JSON.stringify(p)} does not exist`, { cause: err });
+          });
+          if (st.isDirectory()) throw new UsageError(`${JSON.stringify(p)} is a directory: the classic protocol sends single files (use --protocol sockit)`);
+          if (!st.isFile()) throw new FileTransferError(FileCodes.NOT_FOUND, `${JSON.stringify(p)} is not a file (the classic protocol sends single files)`);
+        }
+        for (const p of paths) {
+          results.push(await sendClassic({ host, port, file: p, transport, onEvent: (e) => reporter.onEvent(e) }));
+          bytes += results[results.length - 1]!.bytes;
+        }
+      } catch (err) {
+        reporter.finish(undefined, 'sent', err);
+        throw err;
       }
       reporter.finish(summarize(results, bytes), 'sent');
       return ExitCode.OK;
@@ -73,9 +78,11 @@ export const putCommand: Command = {
     let summary;
     try {
       summary = await putFiles({ host, port, transport, paths, ...(values.to !== undefined ? { toDir: values.to } : {}), onEvent: (e) => reporter.onEvent(e) });
-    } finally {
-      reporter.finish(summary, 'uploaded');
+    } catch (err) {
+      reporter.finish(undefined, 'uploaded', err);
+      throw err;
     }
+    reporter.finish(summary, 'uploaded');
     return summary.failed === 0 ? ExitCode.OK : ExitCode.FAILURE;
   },
 };

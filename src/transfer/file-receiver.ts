@@ -45,15 +45,20 @@ function refusal(err: unknown): { code: WireErrorCode; message: string } {
 
 /**
  * Receives files over an established session until the sender's BYE. Resolves with one result
- * per offer; rejects when the session failed (parts of interrupted large files are kept for resume).
+ * per offer and the file bytes that travelled; rejects when the session failed (parts of
+ * interrupted large files are kept for resume).
  */
-export async function receiveFiles(ch: FrameChannel, sink: DiskSink, options: ReceiveOptions = {}): Promise<FileResult[]> {
+export async function receiveFiles(ch: FrameChannel, sink: DiskSink, options: ReceiveOptions = {}): Promise<{ results: FileResult[]; bytesReceived: number }> {
   const emit = options.onEvent ?? (() => undefined);
   const prepared = new Map<number, IncomingFile>();
   const results: FileResult[] = [];
   let current: { id: number; file: IncomingFile; reportedBytes: number; refused?: { code: WireErrorCode; message: string } } | undefined;
   let nextOfferId = 0;
-  let totalBytes = 0;
+  let sawTotal = false;
+  // File bytes that arrived; and those plus what resumed files already had (progress counts
+  // those as done, as the sender's progress does, so an ETA against TOTAL comes out right).
+  let bytesReceived = 0;
+  let doneBytes = 0;
   let fromPeer: unknown;
   let smallThisTurn = 0;
   let finishError: unknown;
@@ -117,6 +122,7 @@ export async function receiveFiles(ch: FrameChannel, sink: DiskSink, options: Re
           if (!file || current) throw new ProtocolError(FileCodes.BAD_HEADER, `BEGIN for file ${m.id}, which was not accepted or follows an unfinished file`);
           try {
             await file.begin(m.offset);
+            doneBytes += m.offset;
             current = { id: m.id, file, reportedBytes: m.offset };
             // A large file's next bytes are read straight into its blocks.
             ch.setDataTarget(file.dataTarget);
@@ -140,11 +146,12 @@ export async function receiveFiles(ch: FrameChannel, sink: DiskSink, options: Re
             ch.setDataTarget(undefined);
             break;
           }
-          totalBytes += m.bytes.length;
+          bytesReceived += m.bytes.length;
+          doneBytes += m.bytes.length;
           // DATA arrives in socket-sized slices (FrameSplitter): report about once per block, as before.
           if (current.file.received - current.reportedBytes >= DATA_BLOCK_BYTES || current.file.received === current.file.size) {
             current.reportedBytes = current.file.received;
-            emit({ type: 'progress', rel: current.file.rel, fileBytes: current.file.received, size: current.file.size, totalBytes });
+            emit({ type: 'progress', rel: current.file.rel, fileBytes: current.file.received, size: current.file.size, totalBytes: doneBytes });
           }
           break;
         }
@@ -187,8 +194,15 @@ export async function receiveFiles(ch: FrameChannel, sink: DiskSink, options: Re
             results.push(result);
             emit({ type: 'file-done', result });
           }
-          return results;
+          return { results, bytesReceived };
         }
+        case 'total':
+          // What the sender is about to offer, before its first OFFER (announced only to a
+          // receiver that listed the `totals` feature).
+          if (nextOfferId !== 0 || sawTotal) throw new ProtocolError(FileCodes.BAD_HEADER, 'TOTAL must come once, before the first OFFER');
+          sawTotal = true;
+          emit({ type: 'start', files: m.files, bytes: m.bytes });
+          break;
         case 'error':
           fromPeer = wireError(m.code, m.message);
           throw fromPeer;

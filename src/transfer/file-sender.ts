@@ -60,6 +60,8 @@ export interface SendOptions {
   onEvent?: (event: TransferEvent) => void;
   /** Requested names that are not sent (a GET's missing names), reported to the receiver in BYE. */
   missing?: MissingItem[];
+  /** Send TOTAL before the first offer: the receiver announced the `totals` feature in its HELLO. */
+  announceTotal?: boolean;
 }
 
 /**
@@ -88,6 +90,8 @@ export async function sendFiles(ch: FrameChannel, entries: readonly SendEntry[],
   let totalBytes = 0;
   for (const e of entries) totalBytes += e.size;
   emit({ type: 'start', files: entries.length, bytes: totalBytes });
+  // What is coming, for the receiver's progress (a GET's client knows nothing of it otherwise).
+  if (options.announceTotal) ch.send({ type: 'total', files: entries.length, bytes: totalBytes });
   let movedBytes = 0;
   let bytesSent = 0;
 

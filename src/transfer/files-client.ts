@@ -31,7 +31,13 @@ export interface FilesClientOptions {
   onEvent?: (event: TransferEvent) => void;
 }
 
-async function openSession(options: FilesClientOptions): Promise<FrameChannel> {
+/** An open session: the channel and the features the server announced in its HELLO. */
+interface Session {
+  ch: FrameChannel;
+  features: readonly string[];
+}
+
+async function openSession(options: FilesClientOptions): Promise<Session> {
   const transport = options.transport ?? tcpTransport;
   const socket = await transport.connect({ host: options.host, port: options.port, timeoutMs: options.connectTimeoutMs ?? 10_000 });
   const ch = new FrameChannel(socket, { idleTimeoutMs: options.idleTimeoutMs });
@@ -41,17 +47,17 @@ async function openSession(options: FilesClientOptions): Promise<FrameChannel> {
     if (m?.type === 'error') throw wireError(m.code, m.message);
     if (m?.type !== 'hello') throw new ProtocolError(FileCodes.BAD_HEADER, `expected HELLO from the server, got ${m?.type ?? 'end of stream'} (is it a sockit files server?)`);
     if (m.version !== PROTOCOL_VERSION) throw wireError(FileCodes.UNSUPPORTED_VERSION, `the server speaks protocol version ${m.version}, this client ${PROTOCOL_VERSION}`);
-    return ch;
+    return { ch, features: m.features };
   } catch (err) {
     ch.destroy();
     throw err;
   }
 }
 
-async function session<T>(options: FilesClientOptions, body: (ch: FrameChannel) => Promise<T>): Promise<T> {
-  const ch = await openSession(options);
+async function session<T>(options: FilesClientOptions, body: (ch: FrameChannel, features: readonly string[]) => Promise<T>): Promise<T> {
+  const { ch, features } = await openSession(options);
   try {
-    const out = await body(ch);
+    const out = await body(ch, features);
     await ch.end();
     return out;
   } catch (err) {
@@ -69,9 +75,9 @@ export async function putFiles(options: FilesClientOptions & { paths: readonly s
   // (starting one costs ~30 ms of CPU just as the transfer starts).
   const sendsFromPageCache = (options.transport ?? tcpTransport) === tcpTransport && fileSender() !== undefined;
   if (!sendsFromPageCache && entries.some((e) => e.size >= HASH_THREAD_MIN_BYTES)) startHashThread();
-  return session(options, async (ch) => {
+  return session(options, async (ch, features) => {
     ch.send({ type: 'put', dir: options.toDir ?? '' });
-    const { results, bytesSent } = await sendFiles(ch, entries, { onEvent: options.onEvent });
+    const { results, bytesSent } = await sendFiles(ch, entries, { onEvent: options.onEvent, announceTotal: features.includes('totals') });
     return summarize(results, bytesSent);
   });
 }
@@ -94,14 +100,8 @@ export async function getFiles(options: FilesClientOptions & { names: readonly s
   return session(options, async (ch) => {
     const sink = new DiskSink({ root, overwrite: options.overwrite ?? false, resumable: true, skipIdentical: true, onBusy: () => ch.touch() });
     ch.send({ type: 'get', names: [...options.names] });
-    let bytes = 0;
-    const results = await receiveFiles(ch, sink, {
-      onEvent: (e) => {
-        if (e.type === 'progress') bytes = e.totalBytes;
-        options.onEvent?.(e);
-      },
-    });
-    return summarize(results, bytes);
+    const { results, bytesReceived } = await receiveFiles(ch, sink, { onEvent: options.onEvent });
+    return summarize(results, bytesReceived);
   });
 }
 

@@ -108,7 +108,7 @@ export async function serveFilesConnection(socket: StreamSocket, options: FilesS
           // A retry of one of our files after we went silent: the sender is gone without closing.
           onSuperseded: () => ch.destroy(new TimeoutError('transfer', SUPERSEDE_AFTER_IDLE_MS, 'superseded: a new upload of the same file arrived while this one was silent')),
         });
-        const results = await receiveFiles(ch, sink, {
+        const { results } = await receiveFiles(ch, sink, {
           onEvent: (e) => {
             if (e.type === 'file-done' && e.result.kind === 'file') {
               log(e.result.ok ? `${who}: ${e.result.unchanged ? 'already had' : 'received'} ${e.result.savedAs} (${e.result.bytes} bytes)` : `${who}: refused ${JSON.stringify(e.result.rel)}: ${e.result.error?.message} (${e.result.error?.code})`);
@@ -122,7 +122,10 @@ export async function serveFilesConnection(socket: StreamSocket, options: FilesS
         const { entries, missing } = await collectShared(root, req.names);
         // Nothing to send at all: one clear error for the first name, as for any failed request.
         if (entries.length === 0 && missing.length > 0) throw missing[0]!.error;
-        const { results } = await sendFiles(ch, entries, { missing: missing.map((m) => ({ name: m.name, code: m.error.code as WireErrorCode, message: m.error.message })) });
+        const { results } = await sendFiles(ch, entries, {
+          missing: missing.map((m) => ({ name: m.name, code: m.error.code as WireErrorCode, message: m.error.message })),
+          announceTotal: hello.features.includes('totals'),
+        });
         log(`${who}: sent ${results.filter((r) => r.ok).length} of ${results.length} items${missing.length ? `, ${missing.length} requested name(s) not found` : ''}`);
         break;
       }

@@ -32,6 +32,15 @@ async function serverDir(name: string): Promise<string> {
   return dir;
 }
 
+/** The bytes of every file under `dir`. */
+async function treeBytes(dir: string): Promise<number> {
+  let total = 0;
+  for (const e of await fsp.readdir(dir, { recursive: true, withFileTypes: true })) {
+    if (e.isFile()) total += (await fsp.stat(path.join(e.parentPath ?? e.path, e.name))).size;
+  }
+  return total;
+}
+
 test('put, ls and get round-trip a directory and a file between sockit processes', async () => {
   const shared = await serverDir('shared');
   const server = await startCliFilesServer(['--dir', shared]);
@@ -51,7 +60,9 @@ test('put, ls and get round-trip a directory and a file between sockit processes
     const out = path.join(work.dir, 'downloaded');
     const get = await runCli(['get', '127.0.0.1', String(server.port), 'album', 'note.txt', '--out', out, '--json']);
     assert.equal(get.code, 0, get.stderr);
-    const events = get.stdout.trim().split('\n').map((l) => JSON.parse(l) as { event: string; ok?: boolean; failed?: number });
+    const events = get.stdout.trim().split('\n').map((l) => JSON.parse(l) as { event: string; ok?: boolean; failed?: number; files?: number; bytes?: number });
+    // The server announces what it is about to send, so get knows its total (and a TTY its ETA).
+    assert.deepEqual(events[0], { event: 'start', files: 5, bytes: (await treeBytes(path.join(src, 'album'))) + (await fsp.stat(path.join(src, 'note.txt'))).size });
     assert.equal(events.at(-1)!.event, 'summary');
     assert.equal(events.at(-1)!.failed, 0);
     assert.equal(events.filter((e) => e.event === 'file-done' && e.ok).length, 5);
@@ -116,6 +127,14 @@ test('a --read-only server refuses put but serves get', async () => {
     const put = await runCli(['put', path.join(src, 'note.txt'), '127.0.0.1', String(server.port)]);
     assert.equal(put.code, 1);
     assert.match(put.stderr, /^sockit: this server is read-only \(--read-only\): uploads are refused \(ERR_SOCKIT_READ_ONLY\)\n/);
+    // With --json, a session that fails ends stdout with an error event, not in silence.
+    const putJson = await runCli(['put', path.join(src, 'note.txt'), '127.0.0.1', String(server.port), '--json']);
+    assert.equal(putJson.code, 1);
+    const last = JSON.parse(putJson.stdout.trim().split('\n').at(-1)!) as { event: string; code?: string; message?: string };
+    assert.deepEqual(last, { event: 'error', code: 'ERR_SOCKIT_READ_ONLY', message: 'this server is read-only (--read-only): uploads are refused' });
+    const getJson = await runCli(['get', '127.0.0.1', String(server.port), 'nothing.txt', '--out', path.join(work.dir, 'ro-none'), '--json']);
+    assert.equal(getJson.code, 1);
+    assert.deepEqual(JSON.parse(getJson.stdout), { event: 'error', code: 'ERR_SOCKIT_NOT_FOUND', message: '"nothing.txt" does not exist' });
     const out = path.join(work.dir, 'ro-out');
     const get = await runCli(['get', '127.0.0.1', String(server.port), 'readme.txt', '--out', out]);
     assert.equal(get.code, 0, get.stderr);

@@ -72,6 +72,11 @@ const CASES: Array<{ name: string; bytes: Buffer; says: RegExp }> = [
     says: /more than the 10 bytes/,
   },
   {
+    name: 'TOTAL after an OFFER',
+    bytes: Buffer.concat([HELLO, PUT, controlFrame({ type: 'offer', id: 0, path: 'a.txt', kind: 'file', size: 1 }), controlFrame({ type: 'total', files: 1, bytes: 1 })]),
+    says: /TOTAL must come once, before the first OFFER/,
+  },
+  {
     name: 'BEGIN for a file never offered',
     bytes: Buffer.concat([HELLO, PUT, controlFrame({ type: 'begin', id: 7, offset: 0 })]),
     says: /BEGIN for file 7/,

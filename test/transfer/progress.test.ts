@@ -8,9 +8,9 @@ import { FileTransferError } from '../../src/errors.js';
 import type { CliIo } from '../../src/cli/command.js';
 import type { TransferEvent } from '../../src/transfer/transfer-events.js';
 
-function fakeIo(tty: boolean): { io: CliIo; out: () => string; err: () => string } {
+function fakeIo(tty: boolean, columns = 200): { io: CliIo; out: () => string; err: () => string } {
   const stdout = new PassThrough();
-  const stderr = Object.assign(new PassThrough(), { isTTY: tty, columns: 200 });
+  const stderr = Object.assign(new PassThrough(), { isTTY: tty, columns });
   let out = '';
   let err = '';
   stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
@@ -47,6 +47,14 @@ test('on a TTY: a progress line with the file, bytes, total, rate and ETA, failu
   assert.match(err(), /\[0\/2\] a\.bin 33%  1\.00 MiB of 3\.00 MiB  341\.3 KiB\/s ETA 00:06/);
   assert.match(err(), /sockit: b\.bin: taken \(ERR_SOCKIT_FILE_EXISTS\)\n/);
   assert.match(err(), /uploaded 1 item\(s\), 3\.00 MiB in 6\.0 s \(512\.0 KiB\/s\), 1 failed\n$/);
+});
+
+test('a terminal that reports a width of 0 gets whole lines, not lines cut by one character', () => {
+  const { io, err } = fakeIo(true, 0);
+  let clockMs = 0;
+  const r = createReporter(io, { json: false, nowMs: () => (clockMs += 1000) });
+  for (const e of EVENTS.slice(0, 3)) r.onEvent(e);
+  assert.match(err(), /341\.3 KiB\/s ETA 00:06/);
 });
 
 test('off a TTY: only failures', () => {

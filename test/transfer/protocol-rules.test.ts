@@ -81,6 +81,7 @@ test('sockit messages round-trip through encode and decode', () => {
     { type: 'done', id: 7, savedAs: 'x (1).txt', bytes: 9 },
     { type: 'done', id: 8, savedAs: 'x.txt', bytes: 9, unchanged: true },
     { type: 'fail', id: 7, code: 'ERR_SOCKIT_BAD_HASH', message: 'mismatch' },
+    { type: 'total', files: 10_000, bytes: 2 ** 40 },
     { type: 'bye', files: 1, bytes: 9 },
     { type: 'error', code: 'ERR_SOCKIT_READ_ONLY', message: 'no' },
   ];
@@ -100,6 +101,7 @@ test('malformed sockit messages are ProtocolErrors with ERR_SOCKIT_BAD_HEADER', 
   bad(Buffer.concat([Buffer.from([MessageType.OFFER]), Buffer.from('{"id": 1, "path": "a", "kind": "link", "size": 1}')]));
   bad(Buffer.concat([Buffer.from([MessageType.OFFER]), Buffer.from('{"id": 1, "path": "a", "kind": "file", "size": 1.5}')]));
   bad(Buffer.concat([Buffer.from([MessageType.END]), Buffer.from('{"id": 1, "sha256": "XYZ"}')]));
+  bad(Buffer.concat([Buffer.from([MessageType.TOTAL]), Buffer.from('{"files": 1}')]));
   bad(Buffer.concat([Buffer.from([MessageType.HELLO]), Buffer.from('[1,2]')]));
   bad(Buffer.concat([Buffer.from([MessageType.HELLO]), Buffer.from('{')]));
   bad(Buffer.concat([Buffer.from([MessageType.LS]), Buffer.alloc(MAX_CONTROL_BYTES + 1, 0x20)]));

@@ -16,7 +16,7 @@ import { FileCodes, FileTransferError, LimitExceededError, ProtocolError } from 
 export const PROTOCOL_VERSION = 1;
 
 /** Features this implementation announces in HELLO (the peer may ignore unknown ones). */
-export const PROTOCOL_FEATURES = ['sha256', 'resume', 'dirs', 'pipeline'] as const;
+export const PROTOCOL_FEATURES = ['sha256', 'resume', 'dirs', 'pipeline', 'totals'] as const;
 
 /** Largest file block carried by one DATA message (docs/files.md §3). */
 export const DATA_BLOCK_BYTES = 1024 * 1024;
@@ -48,6 +48,7 @@ export const MessageType = {
   END: 0x24,
   DONE: 0x25,
   FAIL: 0x26,
+  TOTAL: 0x27,
   BYE: 0x30,
   ERROR: 0x3f,
 } as const;
@@ -84,6 +85,7 @@ export type ControlMessage =
   | { type: 'end'; id: number; sha256: string }
   | { type: 'done'; id: number; savedAs: string; bytes: number; unchanged?: true }
   | { type: 'fail'; id: number; code: WireErrorCode; message: string }
+  | { type: 'total'; files: number; bytes: number }
   | { type: 'bye'; files: number; bytes: number; missing?: MissingItem[] }
   | { type: 'error'; code: WireErrorCode; message: string };
 
@@ -103,6 +105,7 @@ const TYPE_BYTE: Record<ControlMessage['type'], number> = {
   end: MessageType.END,
   done: MessageType.DONE,
   fail: MessageType.FAIL,
+  total: MessageType.TOTAL,
   bye: MessageType.BYE,
   error: MessageType.ERROR,
 };
@@ -235,6 +238,8 @@ export function decodeMessage(frame: Buffer): Message {
       return { type, id: uint(o, 'id'), savedAs: str(o, 'savedAs'), bytes: uint(o, 'bytes'), ...(o['unchanged'] === true ? { unchanged: true as const } : {}) };
     case 'fail':
       return { type, id: uint(o, 'id'), code: code(o), message: str(o, 'message', 1000) };
+    case 'total':
+      return { type, files: uint(o, 'files'), bytes: uint(o, 'bytes') };
     case 'bye':
       return o['missing'] === undefined ? { type, files: uint(o, 'files'), bytes: uint(o, 'bytes') } : { type, files: uint(o, 'files'), bytes: uint(o, 'bytes'), missing: missing(o) };
     case 'error':
