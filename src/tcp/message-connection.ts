@@ -11,7 +11,8 @@
  *   above `readHighWaterMarkBytes` the socket is paused and the rest of the chunk kept undecoded, so
  *   a slow consumer never makes us buffer without bound. Small queued frames are copied out of the
  *   socket's chunk (a 10-byte message must not pin a 64 KiB chunk); frames taken at once stay
- *   zero-copy. A decoder error (oversized or malformed frame) destroys only this connection.
+ *   zero-copy. A decoder error (oversized or malformed frame) destroys only this connection,
+ *   after writing what was sent before it (the replies to the valid messages that preceded it).
  * - Sending: {@link MessageConnection.send} copies each encoded message into one batch buffer that
  *   is written once per tick (or when it fills), so one call per message is as fast as hand-written
  *   batching. Large messages are not copied: the socket is corked until the end of the tick, so the
@@ -482,8 +483,22 @@ export class MessageConnection extends EventEmitter<MessageConnectionEvents> {
         pos = end;
       }
     } catch (err) {
-      this.destroy(err as SockitError);
+      this.#failDecoding(err as SockitError);
     }
+  }
+
+  /**
+   * The peer broke the framing: close this connection with `err`, but first hand the transport
+   * what was already sent this tick (the replies to the valid messages before the bad frame),
+   * which a plain destroy() would drop, so what the peer gets back no longer depends on where its
+   * bytes were cut into segments.
+   */
+  #failDecoding(err: SockitError): void {
+    if (!this.#destroyed) {
+      this.#flush();
+      this.#uncork();
+    }
+    this.destroy(err);
   }
 
   /** Decodes what was kept while the inbox was full; resumes the socket once all of it fitted. */
@@ -543,7 +558,7 @@ export class MessageConnection extends EventEmitter<MessageConnectionEvents> {
       if (rest !== undefined) this.#decoder.push(rest, this.#onFrame);
       this.#decoder.end(this.#onFrame);
     } catch (err) {
-      this.destroy(err as SockitError);
+      this.#failDecoding(err as SockitError);
       return;
     }
     this.#peerEnded = true;

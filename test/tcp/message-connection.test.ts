@@ -179,6 +179,29 @@ test('an oversized frame closes only that connection; others keep being served',
   await server.close();
 });
 
+test('replies to the messages before a bad frame in the same read still reach the peer', async () => {
+  // Broke: the decoder error destroyed the socket before the tick's batch of replies was written,
+  // so a client whose valid messages shared a segment with an oversized (or negative) header got
+  // nothing back, while the same messages in separate segments were answered.
+  for (const bad of [Buffer.from([0x00, 0x10, 0x00, 0x00]), Buffer.from([0xfb, 0xff, 0xff, 0xff])]) {
+    const server = await echoServer('len32le', { maxFrameBytes: 1024 });
+    const raw = net.connect({ host: HOST, port: server.address.port });
+    await once(raw, 'connect');
+    const frames = ['one', 'two', 'three'].map((m) => {
+      const header = Buffer.alloc(4);
+      header.writeInt32LE(m.length);
+      return Buffer.concat([header, Buffer.from(m)]);
+    });
+    const chunks: Buffer[] = [];
+    raw.on('data', (c: Buffer) => chunks.push(c));
+    raw.on('error', () => undefined);
+    raw.write(Buffer.concat([...frames, bad]));
+    await once(raw, 'close');
+    assert.deepEqual(Buffer.concat(chunks), Buffer.concat(frames), `after header ${bad.toString('hex')}`);
+    await server.close();
+  }
+});
+
 test('a frame cut short by EOF is reported as truncated', async () => {
   const server = await listenTcp({ host: HOST, port: 0, framing: 'len32' }, () => undefined);
   const conns: MessageConnection[] = [];
