@@ -112,6 +112,11 @@ export class ChatTerminal extends EventEmitter {
     if (this.#tty && !this.#closed && !final) this.#rl.prompt(true);
   }
 
+  /** Changes the prompt; it shows from the next redraw (the next line printed or typed). */
+  setPrompt(prompt: string): void {
+    this.#rl.setPrompt(prompt);
+  }
+
   /** Stops reading input (for piped input: lets the process exit). */
   pause(): void {
     this.#rl.pause();

@@ -20,6 +20,11 @@ const LAN_HELP = [
   '*   /quit          leave',
 ];
 
+/** The prompt of a LAN chat terminal: the room lines typed go to (`#lobby> `). */
+export function lanPrompt(room: string): string {
+  return `${room}> `;
+}
+
 /**
  * Runs LAN chat on `terminal` until /quit or end of input; closes `node` (saying goodbye) at the end.
  * The node decides what may be sent (the rule its receivers apply); what it refuses (a line over
@@ -73,7 +78,10 @@ export function runLanChatSession(node: LanChatNode, terminal: ChatTerminal): Pr
         }
         case 'join': {
           const room = normalizeRoomName(input.arg);
-          return attempt(node.join(room), () => terminal.print(`* you now talk in ${room}`));
+          return attempt(node.join(room), () => {
+            terminal.setPrompt(lanPrompt(room));
+            terminal.print(`* you now talk in ${room}`);
+          });
         }
         case 'who': {
           const nicks = [node.nick, ...node.who().map((p) => p.nick)].sort();

@@ -7,7 +7,7 @@ import { formatHostPort } from '../io/node-errors.js';
 import { runChatClient } from '../chat/chat-client.js';
 import { ChatTerminal } from '../chat/chat-terminal.js';
 import { LanChatNode } from '../chat/lan-chat.js';
-import { runLanChatSession } from '../chat/lan-chat-session.js';
+import { lanPrompt, runLanChatSession } from '../chat/lan-chat-session.js';
 import { DEFAULT_LAN_GROUP } from '../chat/protocol/lan-message.js';
 import { nickProblem, normalizeRoomName, roomProblem } from '../chat/protocol/names.js';
 import { ExitCode, type CliIo, type Command } from './command.js';
@@ -104,7 +104,7 @@ export const chatCommand: Command = {
         ...(iface !== undefined ? { iface } : {}),
         ...(broadcastAddress !== undefined ? { broadcastAddress } : {}),
       });
-      const terminal = new ChatTerminal(io, { prompt: `${room}> `, ...(timestamps ? { timestamps } : {}) });
+      const terminal = new ChatTerminal(io, { prompt: lanPrompt(room), ...(timestamps ? { timestamps } : {}) });
       terminal.print(`* LAN chat on ${node.mode} ${formatHostPort(node.destination.address, node.destination.port)} as ${node.nick} in ${room}; /help lists commands`);
       await runLanChatSession(node, terminal);
       return ExitCode.OK;

@@ -9,6 +9,10 @@ import { decodeLanMessage } from '../../src/chat/protocol/lan-message.js';
 import { createRng } from '../../src/core/rng.js';
 import { UdpEndpoint } from '../../src/udp/udp-endpoint.js';
 import { SockitProcess, withSafety } from './chat-test-support.js';
+import { PassThrough } from 'node:stream';
+import { setImmediate as nextMacrotask } from 'node:timers/promises';
+import { ChatTerminal } from '../../src/chat/chat-terminal.js';
+import { lanPrompt, runLanChatSession } from '../../src/chat/lan-chat-session.js';
 
 /** Events of one node, and a way to wait for the one a test expects. */
 class EventLog {
@@ -322,6 +326,34 @@ describe('LAN chat refuses at the sender what its receivers would reject', () =>
       assert.deepEqual(finnErrors, []);
     } finally {
       hal.child.kill();
+    }
+  });
+});
+
+describe('LAN chat on a terminal', () => {
+  test('the prompt names the room you talk in, also after /join', async () => {
+    // Broke: the prompt was fixed at start (`#lobby> `), so after `/join #dev` a person kept typing
+    // at `#lobby> ` while every line went to #dev.
+    const group = { address: `239.255.${process.pid % 250}.${(process.pid >> 8) % 250 + 1}`, port: await freeUdpPort() };
+    const node = await LanChatNode.start({ nick: 'ivy', group, iface: '127.0.0.1', heartbeatMs: 100 });
+    const stdin = Object.assign(new PassThrough(), { isTTY: true });
+    const stdout = Object.assign(new PassThrough(), { isTTY: true, columns: 200 });
+    let screen = '';
+    stdout.on('data', (c: Buffer) => (screen += c.toString()));
+    const terminal = new ChatTerminal({ stdin, stdout, stderr: new PassThrough(), env: { NO_COLOR: '1' } }, { prompt: lanPrompt('#lobby') });
+    const session = runLanChatSession(node, terminal);
+    try {
+      assert.ok(screen.includes('#lobby> '), JSON.stringify(screen));
+      stdin.write('/join #dev\r');
+      await withSafety((async () => {
+        while (!screen.includes('* you now talk in #dev')) await nextMacrotask();
+      })(), 'the /join answer');
+      const after = screen.slice(screen.indexOf('* you now talk in #dev'));
+      assert.ok(after.includes('#dev> '), JSON.stringify(after));
+      assert.ok(!after.includes('#lobby> '), JSON.stringify(after));
+    } finally {
+      stdin.end();
+      await session;
     }
   });
 });
