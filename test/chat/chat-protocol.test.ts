@@ -48,6 +48,19 @@ describe('LineSplitter', () => {
     }));
   });
 
+  test('an overlong CRLF line is reported with the same length however it was cut', () => {
+    // Broke: cut before its LF, the CR was counted ("601 bytes" for 600 bytes of text, "600" when
+    // the line came in one read), so the error a person saw depended on TCP segmentation.
+    const text = Buffer.from('y'.repeat(30) + '\r\nok\r\n' + 'z'.repeat(20) + '\r');
+    const whole = split([text]);
+    assert.deepEqual(whole, ['too-long:30', 'line:ok', 'too-long:20']);
+    for (let a = 0; a <= text.length; a++) {
+      for (let b = a; b <= text.length; b++) {
+        assert.deepEqual(split([text.subarray(0, a), text.subarray(a, b), text.subarray(b)]), whole, `cut at ${a} and ${b}`);
+      }
+    }
+  });
+
   test('memory stays bounded while an endless line streams in', () => {
     const splitter = new LineSplitter(MAX_LINE_BYTES);
     const events: SplitEvent[] = [];

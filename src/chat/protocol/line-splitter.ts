@@ -24,6 +24,8 @@ export class LineSplitter {
   #partialBytes = 0;
   #discarding = false;
   #discardedBytes = 0;
+  /** The last byte discarded was a CR: it ends the line (CR LF), so it is not counted as text. */
+  #discardedCr = false;
 
   /** `maxLineBytes` counts the text only (a trailing CR is not counted). */
   constructor(maxLineBytes: number) {
@@ -42,7 +44,10 @@ export class LineSplitter {
       const lf = chunk.indexOf(LF, start);
       const end = lf === -1 ? chunk.length : lf;
       if (this.#discarding) {
-        this.#discardedBytes += end - start;
+        if (end > start) {
+          this.#discardedBytes += end - start;
+          this.#discardedCr = chunk[end - 1] === CR;
+        }
         if (lf !== -1) this.#endDiscard(emit);
       } else if (lf !== -1 && this.#partialBytes === 0) {
         // The whole line lies in this chunk: hand out a slice, no copy.
@@ -68,9 +73,11 @@ export class LineSplitter {
 
   /** The overlong line being discarded ended: report its length, start afresh. */
   #endDiscard(emit: (event: SplitEvent) => void): void {
-    const lineBytes = this.#discardedBytes;
+    // Counted like a line that fitted: its text only, a CR before the LF (or the end) left out.
+    const lineBytes = this.#discardedBytes - (this.#discardedCr ? 1 : 0);
     this.#discarding = false;
     this.#discardedBytes = 0;
+    this.#discardedCr = false;
     emit({ kind: 'too-long', lineBytes });
   }
 
@@ -86,6 +93,7 @@ export class LineSplitter {
     if (this.#partialBytes + piece.length > capacity) {
       this.#discarding = true;
       this.#discardedBytes = this.#partialBytes + piece.length;
+      this.#discardedCr = piece[piece.length - 1] === CR;
       this.#release();
       return;
     }
