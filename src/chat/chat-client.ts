@@ -11,6 +11,7 @@ import type { StreamSocket } from '../io/stream-transport.js';
 import type { ChatTerminal } from './chat-terminal.js';
 import { LineSplitter, type SplitEvent } from './protocol/line-splitter.js';
 import { parseServerLine } from './protocol/server-line.js';
+import { textCodec, type TextEncodingName } from '../services/text-encoding.js';
 
 /** How a chat session ended. */
 export type ChatClientEnd =
@@ -29,6 +30,8 @@ export interface ChatClientOptions {
   nick?: string;
   /** Names the server in notices (`127.0.0.1:7000`). */
   server: string;
+  /** Charset of the server's lines and ours (default utf8; gbk for a `--encoding gbk` server). */
+  encoding?: TextEncodingName;
 }
 
 // Server lines are short; this only bounds memory against a hostile server.
@@ -40,6 +43,7 @@ const NICK_REFUSALS: readonly SockitErrorCode[] = [ChatCodes.NICK_IN_USE, ChatCo
 export function runChatClient(socket: StreamSocket, terminal: ChatTerminal, options: ChatClientOptions): Promise<ChatClientEnd> {
   return new Promise((resolve) => {
     const splitter = new LineSplitter(MAX_SERVER_LINE_BYTES);
+    const codec = textCodec(options.encoding ?? 'utf8');
     let quitting = false;
     let finished = false;
     let failure: SockitError | undefined;
@@ -54,7 +58,7 @@ export function runChatClient(socket: StreamSocket, terminal: ChatTerminal, opti
     const send = (line: string): void => {
       if (!socket.writable) return;
       // Lines already read keep arriving after pause(): wait for one 'drain', not one per line.
-      if (!socket.write(line + '\n') && !awaitingDrain) {
+      if (!socket.write(codec.encode(line + '\n')) && !awaitingDrain) {
         awaitingDrain = true;
         terminal.pause();
         socket.once('drain', () => {
@@ -94,7 +98,7 @@ export function runChatClient(socket: StreamSocket, terminal: ChatTerminal, opti
     const onServerLine = (event: SplitEvent): void => {
       if (finished) return;
       if (event.kind === 'too-long') return terminal.print(`! (the server sent a line of ${event.lineBytes} bytes; not shown)`);
-      const line = Buffer.from(event.bytes.buffer, event.bytes.byteOffset, event.bytes.byteLength).toString('utf8');
+      const line = codec.decode(event.bytes);
       const parsed = parseServerLine(line);
       if (parsed.kind === 'ping') return send(`/pong ${parsed.token}`);
       if (registering && parsed.kind === 'error') {

@@ -11,7 +11,7 @@ import { lanPrompt, runLanChatSession } from '../chat/lan-chat-session.js';
 import { DEFAULT_LAN_GROUP } from '../chat/protocol/lan-message.js';
 import { nickProblem, normalizeRoomName, roomProblem } from '../chat/protocol/names.js';
 import { ExitCode, type CliIo, type Command } from './command.js';
-import { parseCommandLine, parseHost, parseMilliseconds, parsePort, stringOption } from './cli-options.js';
+import { parseCommandLine, parseEncoding, parseHost, parseMilliseconds, parsePort, stringOption } from './cli-options.js';
 import { TRANSPORT_CLI_HELP, TRANSPORT_CLI_OPTIONS, transportFor } from './transport-option.js';
 
 const OPTIONS = {
@@ -23,12 +23,13 @@ const OPTIONS = {
   broadcast: { type: 'string' },
   timestamps: { type: 'boolean' },
   timeout: { type: 'string', short: 'w' },
+  encoding: { type: 'string' },
   ...TRANSPORT_CLI_OPTIONS,
 } as const;
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 
-const HELP = `usage: sockit chat HOST PORT [--nick NAME] [--rudp]
+const HELP = `usage: sockit chat HOST PORT [--nick NAME] [--encoding utf8|gbk] [--rudp]
        sockit chat --lan [--nick NAME] [--group ADDR:PORT] [--room NAME] [--iface ADDR]
 
 Chats with a 'sockit listen PORT --service chat' server, or, with --lan, with every other
@@ -44,6 +45,8 @@ options:
   --nick NAME, -n     your nick (otherwise the server asks; --lan: default 'guest' + random digits)
   --timeout MS, -w    give up connecting after MS ms (default ${DEFAULT_CONNECT_TIMEOUT_MS})
   --timestamps        prefix lines with the time even when stdout is not a terminal
+  --encoding E        charset the server speaks: utf8 (default) or gbk, for a server started
+                      with --encoding gbk (your terminal stays UTF-8)
 ${TRANSPORT_CLI_HELP}
   --lan               serverless LAN chat over UDP multicast
   --group ADDR:PORT   --lan: multicast group (default ${DEFAULT_LAN_GROUP.address}:${DEFAULT_LAN_GROUP.port})
@@ -90,6 +93,7 @@ export const chatCommand: Command = {
     if (parsed.values.lan) {
       if (parsed.positionals.length > 0) throw new UsageError('chat: --lan needs no HOST PORT (there is no server)');
       if (parsed.values.rudp) throw new UsageError('chat: --lan and --rudp exclude each other');
+      if (parsed.values.encoding !== undefined) throw new UsageError('chat: --encoding is for a chat server; LAN chat is always UTF-8');
       const groupText = stringOption(parsed, 'group');
       const group = groupText === undefined ? DEFAULT_LAN_GROUP : parseGroup(groupText);
       const room = normalizeRoomName(stringOption(parsed, 'room') ?? '#lobby');
@@ -119,10 +123,11 @@ export const chatCommand: Command = {
     if (extra.length > 0) throw new UsageError(`chat: unexpected argument '${extra[0]}'`);
     const timeoutText = stringOption(parsed, 'timeout');
     const timeoutMs = timeoutText === undefined ? DEFAULT_CONNECT_TIMEOUT_MS : parseMilliseconds(timeoutText, '--timeout');
+    const encoding = parseEncoding(stringOption(parsed, 'encoding'));
     const transport = await transportFor(parsed.values, (line) => void io.stderr.write(line + '\n'));
     const socket = await transport.connect({ host, port, timeoutMs });
     const terminal = new ChatTerminal(io, { prompt: '> ', ...(timestamps ? { timestamps } : {}) });
-    const end = await runChatClient(socket, terminal, { server: formatHostPort(host, port), ...(nick !== undefined ? { nick } : {}) });
+    const end = await runChatClient(socket, terminal, { server: formatHostPort(host, port), encoding, ...(nick !== undefined ? { nick } : {}) });
     return end.kind === 'quit' ? ExitCode.OK : ExitCode.FAILURE;
   },
 };

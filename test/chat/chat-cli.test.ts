@@ -47,6 +47,30 @@ describe('sockit chat (spawned clients)', () => {
     }
   });
 
+  test('--encoding gbk: two clients of a GBK server see each other\'s Chinese text intact; --lan refuses it', async () => {
+    const chat = await listenChat({ host: '127.0.0.1', port: 0, encoding: 'gbk' });
+    const port = chat.address.port;
+    const alice = chatClient(port, '--nick', 'alice', '--encoding', 'gbk');
+    let bob: SockitProcess | undefined;
+    try {
+      await alice.stdout.waitFor('* you are alice');
+      bob = chatClient(port, '--nick', 'bob', '--encoding', 'GBK');
+      await bob.stdout.waitFor('* you are bob');
+      alice.write('你好，世界');
+      // The server decodes GBK: UTF-8 bytes from a client would reach bob as mojibake.
+      await bob.stdout.waitFor('[#lobby] <alice> 你好，世界');
+      bob.write('/me 收到');
+      await alice.stdout.waitFor('[#lobby] * bob 收到');
+    } finally {
+      alice.child.kill();
+      bob?.child.kill();
+      await chat.close();
+    }
+    const lan = new SockitProcess(['chat', '--lan', '--encoding', 'gbk']);
+    assert.equal(await lan.exit(), 2);
+    assert.match(lan.stderr.lines.join('\n'), /--encoding is for a chat server; LAN chat is always UTF-8/);
+  });
+
   test('scripted: a taken --nick fails with its code and exit 1; no line of stdin becomes the nick', async () => {
     // Regression: `printf 'x\n' | sockit chat ... --nick carol` with carol taken registered as x and exited 0.
     const chat = await listenChat({ host: '127.0.0.1', port: 0 });
@@ -121,7 +145,7 @@ describe('sockit chat (spawned clients)', () => {
       const port = Number(/:(\d+)$/.exec(ready)![1]);
       const first = await LineClient.as(port, 'first');
       const second = await LineClient.connect(port, /^!/);
-      assert.equal(second.lines[0], '! server full: 1 clients connected; try again later (ERR_SOCKIT_SERVER_FULL)');
+      assert.equal(second.lines[0], '! server full: 1 client connected; try again later (ERR_SOCKIT_SERVER_FULL)');
       await second.closed;
       server.child.kill('SIGTERM');
       await first.log.waitFor('* the server is shutting down; bye');

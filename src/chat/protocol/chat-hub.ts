@@ -147,7 +147,7 @@ export class ChatHub<C> {
     }
     const max = this.options.maxClients;
     if (max > 0 && this.#clients.size >= max) {
-      this.#sink.send(conn, `! server full: ${max} clients connected; try again later (${ChatCodes.SERVER_FULL})`);
+      this.#sink.send(conn, `! server full: ${max} ${max === 1 ? 'client' : 'clients'} connected; try again later (${ChatCodes.SERVER_FULL})`);
       this.#sink.close(conn, 'server full');
       return;
     }
