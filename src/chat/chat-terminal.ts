@@ -9,11 +9,12 @@
  */
 import { EventEmitter } from 'node:events';
 import readline from 'node:readline';
+import stringWidth from 'string-width';
 
 /** The standard streams the terminal uses (the CLI passes its own; the demo passes in-memory ones). */
 export interface TerminalStreams {
   stdin: NodeJS.ReadableStream & { isTTY?: boolean };
-  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stdout: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
   stderr: NodeJS.WritableStream;
   env: Record<string, string | undefined>;
 }
@@ -41,6 +42,7 @@ export class ChatTerminal extends EventEmitter {
   readonly #color: boolean;
   readonly #timestamps: boolean;
   #closed = false;
+  #pastedLine = false;
 
   constructor(io: TerminalStreams, options: ChatTerminalOptions = {}) {
     super();
@@ -53,10 +55,21 @@ export class ChatTerminal extends EventEmitter {
       input: io.stdin,
       ...(this.#tty ? { output: io.stdout, prompt: options.prompt ?? '> ', terminal: true } : { terminal: false }),
     });
+    // Before readline sees a chunk: does a line end in it after text of the same chunk?
+    if (this.#tty) io.stdin.prependListener('data', (chunk: Buffer | string) => (this.#pastedLine = /[^\r\n][\r\n]/.test(String(chunk))));
     this.#rl.on('line', (line: string) => {
       // The typed line is already on screen above the prompt; erase it so the server's echo
-      // (which shows what everyone saw, in order) is the only copy.
-      if (this.#tty) this.#io.stdout.write('\x1b[1A\x1b[2K');
+      // (which shows what everyone saw, in order) is the only copy. A line wider than the
+      // terminal wrapped onto several rows: all of them go (CJK characters are two columns).
+      if (this.#tty) {
+        const columns = this.#io.stdout.columns || 80;
+        const width = stringWidth(this.#rl.getPrompt() + line);
+        // A line that exactly fills its last row: typed key by key, readline then moves to a fresh
+        // row (it writes a space to force the wrap), one more to erase; text that came in one chunk
+        // with its Enter (a paste) is written as it is, and the Enter alone starts the next row.
+        const rows = this.#pastedLine ? Math.max(1, Math.ceil(width / columns)) : Math.floor(width / columns) + 1;
+        this.#io.stdout.write(`\x1b[${rows}A\r\x1b[J`);
+      }
       this.emit('line', line);
       if (this.#tty && !this.#closed) this.#rl.prompt();
     });
