@@ -89,8 +89,9 @@ export async function putFiles(options: FilesClientOptions & { paths: readonly s
  */
 export async function getFiles(options: FilesClientOptions & { names: readonly string[]; outDir: string; overwrite?: boolean }): Promise<TransferSummary> {
   await fsp.mkdir(options.outDir, { recursive: true }).catch((err: NodeJS.ErrnoException) => {
-    // A file in the way (EEXIST, ENOTDIR) is named by SafeRoot.open below; anything else here.
-    if (err.code !== 'EEXIST' && err.code !== 'ENOTDIR') {
+    // A file in the way (EEXIST) is named by SafeRoot.open below; anything else here (ENOTDIR: a
+    // file further up the path).
+    if (err.code !== 'EEXIST') {
       // "EACCES: permission denied, mkdir '/x'" → "permission denied (EACCES)"
       const why = err.message.replace(/^E[A-Z]+: /, '').replace(/, mkdir .*$/, '');
       throw new FileTransferError(FileCodes.NOT_FOUND, `cannot create the --out directory ${JSON.stringify(options.outDir)}: ${why}${err.code ? ` (${err.code})` : ''}`, { cause: err });

@@ -88,12 +88,15 @@ test('refusals are one clear line with the code, and exit status 1', async () =>
     // --out naming a file, or a path through a file: one line, and the file is left as it was.
     const aFile = path.join(work.dir, 'a-file');
     await fsp.writeFile(aFile, 'mine');
-    for (const out of [aFile, path.join(aFile, 'below')]) {
-      const intoFile = await runCli(['get', '127.0.0.1', String(server.port), 'note.txt', '--out', out]);
-      assert.equal(intoFile.code, 1);
-      assert.match(intoFile.stderr, /^sockit: .*"[^"]*a-file[^"]*" (is not a directory|does not exist) \(ERR_SOCKIT_NOT_FOUND\)\n$/);
-      assert.equal(await fsp.readFile(aFile, 'utf8'), 'mine');
-    }
+    const intoFile = await runCli(['get', '127.0.0.1', String(server.port), 'note.txt', '--out', aFile]);
+    assert.equal(intoFile.code, 1);
+    assert.equal(intoFile.stderr, `sockit: ${JSON.stringify(aFile)} is not a directory (ERR_SOCKIT_NOT_FOUND)\n`);
+    // Through a file: the reason, not "does not exist".
+    const below = path.join(aFile, 'below');
+    const throughFile = await runCli(['get', '127.0.0.1', String(server.port), 'note.txt', '--out', below]);
+    assert.equal(throughFile.code, 1);
+    assert.equal(throughFile.stderr, `sockit: cannot create the --out directory ${JSON.stringify(below)}: not a directory (ENOTDIR) (ERR_SOCKIT_NOT_FOUND)\n`);
+    assert.equal(await fsp.readFile(aFile, 'utf8'), 'mine');
   } finally {
     await server.stop();
   }
