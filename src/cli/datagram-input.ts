@@ -24,23 +24,20 @@ export const SEND_BURST = 16;
 /** Where a datagram goes; undefined ends the sending (nobody to send to). */
 export type DatagramDestination = () => { port: number; address: string } | undefined;
 
-/** The pieces of `message` that fit in datagrams of at most `max` bytes. */
-export function cutToDatagrams(message: Buffer, max: number): Buffer[] {
-  if (message.length <= max) return [message];
-  const pieces: Buffer[] = [];
-  for (let at = 0; at < message.length; at += max) pieces.push(message.subarray(at, at + max));
-  return pieces;
-}
-
-/** Sends every message of `messages` to `destination()`, cutting raw chunks (`unit` chunks) to fit. */
+/** Sends every message of `messages` to `destination()`, cutting raw chunks (`unit` chunks) to fit it. */
 export async function sendInputDatagrams(endpoint: UdpEndpoint, messages: AsyncIterable<Buffer>, unit: 'lines' | 'chunks', destination: DatagramDestination): Promise<void> {
   let sent = 0;
   for await (const message of messages) {
-    for (const datagram of unit === 'chunks' ? cutToDatagrams(message, endpoint.maxPayloadBytes) : [message]) {
+    let rest = message;
+    do {
       const to = destination();
       if (!to) return;
+      // Raw chunks are cut to what this destination takes: a dual-stack socket answering an IPv4
+      // sender is held to IPv4's maximum, not udp6's. A line is never cut (send refuses it whole).
+      const datagram = unit === 'chunks' ? rest.subarray(0, endpoint.maxPayloadBytesTo(to.address)) : rest;
+      rest = rest.subarray(datagram.length);
       await endpoint.send(datagram, to.port, to.address);
       if (++sent % SEND_BURST === 0) await new Promise((resolve) => setImmediate(resolve));
-    }
+    } while (rest.length > 0);
   }
 }

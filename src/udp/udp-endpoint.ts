@@ -137,8 +137,12 @@ export class UdpEndpoint extends EventEmitter<UdpEndpointEvents> {
     return this.#type === 'udp6' ? MAX_UDP6_PAYLOAD_BYTES : MAX_UDP4_PAYLOAD_BYTES;
   }
 
-  /** The payload limit towards `host`: IPv4's when the datagram will travel as IPv4. */
-  #maxPayloadTo(host: string): number {
+  /**
+   * The largest payload {@link UdpEndpoint.send} accepts towards `host`: IPv4's 65,507 when the
+   * datagram will travel as IPv4 (a dual-stack udp6 endpoint sending to an IPv4 or IPv4-mapped
+   * address), else {@link UdpEndpoint.maxPayloadBytes}.
+   */
+  maxPayloadBytesTo(host: string): number {
     return this.#type === 'udp6' && (net.isIPv4(host) || IPV4_MAPPED.test(host)) ? MAX_UDP4_PAYLOAD_BYTES : this.maxPayloadBytes;
   }
 
@@ -184,7 +188,7 @@ export class UdpEndpoint extends EventEmitter<UdpEndpointEvents> {
       return Promise.reject(err);
     }
     const payload = typeof bytes === 'string' ? Buffer.from(bytes, 'utf8') : bytes;
-    const max = this.#maxPayloadTo(host);
+    const max = this.maxPayloadBytesTo(host);
     const tooLarge = (): LimitExceededError => new LimitExceededError(NetCodes.DATAGRAM_TOO_LARGE,
       `${where}: ${payload.byteLength}-byte datagram exceeds the ${max}-byte ${max === MAX_UDP4_PAYLOAD_BYTES ? 'udp4' : 'udp6'} maximum; split it or use a stream transport`,
       max, payload.byteLength);

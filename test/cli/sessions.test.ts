@@ -309,6 +309,32 @@ test('listen --udp: prints datagrams and answers the last sender with stdin line
   assert.equal(proc.stdout, 'hello\n');
 });
 
+test('listen --udp --framing raw on the dual-stack default: stdin larger than a datagram reaches an IPv4 client cut to IPv4 sizes', async () => {
+  // Regression: the [::] socket cut stdin to the udp6 maximum (65,527 bytes), so the first reply to
+  // an IPv4 client failed with ERR_SOCKIT_DATAGRAM_TOO_LARGE and the listener exited 1.
+  const data = randomBytes(150_000);
+  const { proc, port } = await sockitListener(['0', '--udp', '--framing', 'raw'], { stdin: data });
+  const client = dgram.createSocket({ type: 'udp4', recvBufferSize: 4 * 1024 * 1024 });
+  try {
+    const seen: Buffer[] = [];
+    let total = 0;
+    const all = new Promise<void>((resolve) => client.on('message', (m) => {
+      seen.push(m);
+      total += m.length;
+      if (total >= data.length) resolve();
+    }));
+    await new Promise<void>((resolve) => client.bind(0, '127.0.0.1', resolve));
+    client.send('hi', port, '127.0.0.1');
+    await Promise.race([all, proc.exited.then(() => assert.fail(`the listener exited early: ${proc.stderr}`))]);
+    assert.ok(seen.every((d) => d.length <= 65_507), `datagram sizes ${seen.map((d) => d.length).join(' ')}`);
+    assert.ok(Buffer.concat(seen).equals(data), 'the datagrams, in order, are the input');
+    const exit = await proc.stop('SIGTERM');
+    assert.equal(exit.code, 0, proc.stderr);
+  } finally {
+    client.close();
+  }
+});
+
 test('4 MiB of random bytes from `sockit connect` to `sockit listen` arrive intact', async () => {
   const data = randomBytes(4 * 1024 * 1024);
   const { proc, port } = await sockitListener(['0', '--host', '127.0.0.1']);
