@@ -10,6 +10,7 @@
  */
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
+import { checkPort } from './check-port.js';
 import { fromNodeError, formatHostPort } from './node-errors.js';
 import { RudpDriver, type RudpOptions } from './rudp-driver.js';
 import { RudpSocket, type RudpSocketOptions } from './rudp-socket.js';
@@ -25,7 +26,10 @@ export interface RudpConnectOptions extends RudpOptions, RudpSocketOptions {
   family?: 4 | 6;
 }
 
-/** Opens a RUDP connection; listen for `'connect'` and `'error'` on the returned socket. */
+/**
+ * Opens a RUDP connection; listen for `'connect'` and `'error'` on the returned socket. A port
+ * outside 1–65535 throws SockitError `ERR_SOCKIT_INVALID_ARGUMENT` at once (net throws too).
+ */
 export function connect(options: RudpConnectOptions, connectListener?: () => void): RudpSocket;
 export function connect(port: number, host?: string, connectListener?: () => void): RudpSocket;
 export function connect(
@@ -38,6 +42,8 @@ export function connect(
       ? { port: optionsOrPort, ...(typeof hostOrListener === 'string' ? { host: hostOrListener } : {}) }
       : optionsOrPort;
   const listener = typeof hostOrListener === 'function' ? hostOrListener : maybeListener;
+  // The UDP socket would wrap 70000 to 4464 and send the SYN there.
+  checkPort(options.port, `rudp connect to ${formatHostPort(options.host ?? 'localhost', options.port)}`, false);
   const socket = new RudpSocket(options);
   if (listener) socket.once('connect', listener);
   open(socket, options).catch((err: unknown) => {

@@ -11,6 +11,7 @@
 import { EventEmitter } from 'node:events';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
+import { checkPort } from './check-port.js';
 import { fromNodeError, formatHostPort } from './node-errors.js';
 import { RudpDriver, type RudpOptions } from './rudp-driver.js';
 import { RudpSocket, type RudpSocketOptions } from './rudp-socket.js';
@@ -74,7 +75,10 @@ export class RudpServer extends EventEmitter {
     return a ? { address: a.host, family: a.family, port: a.port } : null;
   }
 
-  /** Starts listening: `listen(port, host?, backlog?, cb?)` or `listen({ port, host, backlog }, cb?)`. */
+  /**
+   * Starts listening: `listen(port, host?, backlog?, cb?)` or `listen({ port, host, backlog }, cb?)`.
+   * A port outside 0–65535 throws SockitError `ERR_SOCKIT_INVALID_ARGUMENT` at once (net throws too).
+   */
   listen(options: RudpListenOptions, callback?: () => void): this;
   listen(port?: number, host?: string, backlog?: number, callback?: () => void): this;
   listen(port?: number, host?: string, callback?: () => void): this;
@@ -89,6 +93,8 @@ export class RudpServer extends EventEmitter {
             ...(typeof args[1] === 'string' ? { host: args[1] } : {}),
             ...(typeof args[2] === 'number' ? { backlog: args[2] } : {}),
           };
+    // The UDP socket would wrap 70000 to 4464 and listen there.
+    checkPort(options.port ?? 0, 'listen on rudp', true);
     if (callback) this.once('listening', callback);
     this.#bind(options).then(
       (driver) => {

@@ -188,6 +188,18 @@ describe('RUDP socket over real UDP', () => {
     assert.equal(server.connectionCount, 0);
   });
 
+  test('a port outside 0–65535 throws at once, as net does, instead of being wrapped by the UDP socket', () => {
+    // Regression: listen(70000) quietly bound UDP port 4464, and connect(70000) or connect(0) ended
+    // in a misleading 'connection refused' from a SYN sent to some other port.
+    for (const port of [70_000, -1, 1.5, Number.NaN]) {
+      assert.throws(() => createServer().listen(port), { code: 'ERR_SOCKIT_INVALID_ARGUMENT', message: new RegExp(`listen on rudp: a port is an integer from 0 to 65535, not ${port}`) });
+    }
+    for (const port of [70_000, 0, -1, 1.5, Number.NaN]) {
+      assert.throws(() => connect({ port, host: HOST }), { code: 'ERR_SOCKIT_INVALID_ARGUMENT', message: new RegExp(`rudp connect to 127\\.0\\.0\\.1:.*: a port is an integer from 1 to 65535`) });
+    }
+    assert.throws(() => createServer().listen({ port: 65_536 }), { code: 'ERR_SOCKIT_INVALID_ARGUMENT' });
+  });
+
   test('connect refused: nothing bound to the port → ICMP port unreachable → ECONNREFUSED', async () => {
     const probe = dgram.createSocket('udp4');
     await new Promise<void>((r) => probe.bind(0, HOST, r));
