@@ -42,6 +42,8 @@ export class RudpServer extends EventEmitter {
   readonly #sockets = new Set<RudpSocket>();
   #driver: RudpDriver | undefined;
   #listening = false;
+  /** A listen() whose UDP socket is still being bound. */
+  #binding = false;
   #closing = false;
   #closed = false;
   #closeCallbacks: Array<(err?: Error) => void> = [];
@@ -96,15 +98,27 @@ export class RudpServer extends EventEmitter {
     // The UDP socket would wrap 70000 to 4464 and listen there.
     checkPort(options.port ?? 0, 'listen on rudp', true);
     if (callback) this.once('listening', callback);
+    this.#binding = true;
     this.#bind(options).then(
       (driver) => {
+        this.#binding = false;
+        if (this.#closing) {
+          // close() came while the socket was being bound: it never listens.
+          driver.destroy();
+          this.#maybeClosed();
+          return;
+        }
         this.#driver = driver;
         this.#listening = true;
         driver.onError((err) => this.emit('error', fromNodeError(err, `rudp listener ${formatHostPort(driver.address.host, driver.address.port)}`)));
         driver.listen((connection) => this.#accept(driver, connection), options.backlog);
         this.emit('listening');
       },
-      (err: unknown) => this.emit('error', err),
+      (err: unknown) => {
+        this.#binding = false;
+        if (this.#closing) this.#maybeClosed();
+        else this.emit('error', err);
+      },
     );
     return this;
   }
@@ -149,6 +163,8 @@ export class RudpServer extends EventEmitter {
   /**
    * Stops accepting; `'close'` (and `callback`) follow once every accepted connection has closed,
    * as net.Server does. The UDP socket lingers, unreferenced, while connections sit in TIME_WAIT.
+   * Called while `listen()` is still binding, the server never listens: the socket is closed as
+   * soon as the bind completes, and `'close'` follows then.
    */
   close(callback?: (err?: Error) => void): this {
     if (callback) this.#closeCallbacks.push(callback);
@@ -161,7 +177,7 @@ export class RudpServer extends EventEmitter {
   }
 
   #maybeClosed(): void {
-    if (!this.#closing || this.#closed || this.#sockets.size > 0) return;
+    if (!this.#closing || this.#closed || this.#binding || this.#sockets.size > 0) return;
     this.#closed = true;
     const driver = this.#driver;
     if (driver) void driver.closeWhenIdle();

@@ -277,6 +277,30 @@ describe('RUDP socket over real UDP', () => {
     assert.equal(serverClosed, true);
   });
 
+  test('close() right after listen(), before the bind completes: the server never listens and frees the port', async () => {
+    // Regression: the bind finished after close() and the server listened anyway, for good: the
+    // UDP port stayed taken and the process could not exit.
+    const probe = dgram.createSocket('udp4');
+    await new Promise<void>((r) => probe.bind(0, HOST, r));
+    const port = probe.address().port;
+    await new Promise<void>((r) => probe.close(() => r()));
+    const server = createServer();
+    let listened = false;
+    server.listen(port, HOST, () => (listened = true));
+    await closeServer(server);
+    // A safety margin for a bind still under way; the assertions hold however long it takes.
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(listened, false);
+    assert.equal(server.listening, false);
+    assert.equal(server.address(), null);
+    const again = dgram.createSocket('udp4');
+    await new Promise<void>((resolve, reject) => {
+      again.once('error', reject);
+      again.bind(port, HOST, resolve);
+    });
+    again.close();
+  });
+
   test('createRudpTransport: listen and connect as a StreamTransport, with a trace', async () => {
     const lines: string[] = [];
     const transport = createRudpTransport({ trace: (line) => lines.push(line) });
