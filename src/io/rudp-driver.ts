@@ -384,12 +384,24 @@ export class RudpDriver {
       this.#onAccept !== undefined ||
       this.#handlers.size > 0 ||
       this.#hasUnfinishedOrphan() ||
-      (this.#lingerInTimeWait && !this.endpoint.isIdle);
+      this.#lingersInTimeWait();
     if (want === this.#referenced) return;
     this.#referenced = want;
     this.#port.setRef(want);
     if (want) this.#timer?.ref();
     else this.#timer?.unref();
+  }
+
+  /**
+   * With `lingerInTimeWait`, connections still closing hold the process, except orphans past their
+   * linger time: a dead peer would hold a traced process for the minutes retransmission takes.
+   */
+  #lingersInTimeWait(): boolean {
+    if (!this.#lingerInTimeWait || this.endpoint.isIdle) return false;
+    const now = performance.now();
+    let expired = 0;
+    for (const [c, until] of this.#orphans) if (!c.isClosed && now >= until) expired++;
+    return this.endpoint.connections > expired;
   }
 
   #hasUnfinishedOrphan(): boolean {
