@@ -11,6 +11,7 @@
 import { EventEmitter } from 'node:events';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
+import { InvalidStateError } from '../errors.js';
 import { checkPort } from './check-port.js';
 import { fromNodeError, formatHostPort } from './node-errors.js';
 import { RudpDriver, type RudpOptions } from './rudp-driver.js';
@@ -164,9 +165,15 @@ export class RudpServer extends EventEmitter {
    * Stops accepting; `'close'` (and `callback`) follow once every accepted connection has closed,
    * as net.Server does. The UDP socket lingers, unreferenced, while connections sit in TIME_WAIT.
    * Called while `listen()` is still binding, the server never listens: the socket is closed as
-   * soon as the bind completes, and `'close'` follows then.
+   * soon as the bind completes, and `'close'` follows then. On a server already closed, `callback`
+   * gets an InvalidStateError (net's ERR_SERVER_NOT_RUNNING) and nothing else happens.
    */
   close(callback?: (err?: Error) => void): this {
+    if (this.#closed) {
+      // As net.Server: a server that is not running calls back with an error (ERR_SERVER_NOT_RUNNING there).
+      if (callback) queueMicrotask(() => callback(new InvalidStateError('rudp server: close(): the server is not running')));
+      return this;
+    }
     if (callback) this.#closeCallbacks.push(callback);
     if (this.#closing) return this;
     this.#closing = true;

@@ -6,6 +6,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { connect } from '../../src/io/rudp-connect.js';
 import { killAll, sockit, sockitListener, type Proc } from '../cli/support/processes.js';
 
 const HOST = '127.0.0.1';
@@ -83,4 +85,20 @@ test('connect --rudp --trace prints the handshake and the four-way close on stde
   assert.match(result.stderr, /TIME_WAIT → CLOSED\n/);
   assert.match(result.stderr, /closed: sent 7 B in \d+ segments, received 7 B in \d+ segments, \d+ retransmissions?, rtt [\d.]+ ms, cwnd \d+ B\n$/);
   await server.proc.stop();
+});
+
+test('listen --rudp (nc mode): a client that resets is reported and the exit status is 1, as over TCP', async () => {
+  // Regression: the listener's second close() (after the one that stops accepting) never
+  // completed, so the command never returned: the process drained its event loop and exited 0
+  // with no word of the reset.
+  const server = await sockitListener(['0', '--host', HOST, '--rudp'], { stdin: 'open', killAfterMs: 30_000 });
+  const client = connect({ port: server.port, host: HOST });
+  client.on('error', () => undefined);
+  await once(client, 'connect');
+  client.write('before the reset\n');
+  await server.proc.waitForStdout(/before the reset\n/);
+  client.destroy(new Error('reset on purpose'));
+  const result = await server.proc.result();
+  assert.equal(result.code, 1, result.stderr);
+  assert.match(result.stderr, /^sockit: rudp connection to 127\.0\.0\.1:\d+: .*reset by peer.*\(ERR_SOCKIT_CONNECTION_RESET\)$/m);
 });

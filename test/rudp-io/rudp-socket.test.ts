@@ -10,7 +10,7 @@ import { createServer, type RudpServer, type RudpServerOptions } from '../../src
 import type { RudpSocket } from '../../src/io/rudp-socket.js';
 import { RudpDriver } from '../../src/io/rudp-driver.js';
 import { createRudpTransport } from '../../src/io/rudp-transport.js';
-import { ConnectionError, TimeoutError } from '../../src/errors.js';
+import { ConnectionError, TimeoutError, type SockitError } from '../../src/errors.js';
 import { cubic } from '../../src/rudp/congestion/index.js';
 
 const HOST = '127.0.0.1';
@@ -299,6 +299,18 @@ describe('RUDP socket over real UDP', () => {
       again.bind(port, HOST, resolve);
     });
     again.close();
+  });
+
+  test('close() on a server already closed calls back at once (net passes an error), and a listener closes twice', async () => {
+    // Regression: a second close() after the server had closed never called back, so
+    // `sockit listen --rudp`, which closes its listener twice, never returned.
+    const { server } = await listening({}, () => undefined);
+    await closeServer(server);
+    const [err] = await new Promise<[Error | undefined]>((resolve) => server.close((e) => resolve([e])));
+    assert.equal((err as SockitError | undefined)?.code, 'ERR_SOCKIT_INVALID_STATE');
+    const listener = await createRudpTransport().listen({ host: HOST, port: 0 });
+    await listener.close();
+    await listener.close();
   });
 
   test('createRudpTransport: listen and connect as a StreamTransport, with a trace', async () => {
