@@ -17,7 +17,9 @@ const HINTS: Partial<Record<string, string | ((message: string) => string | unde
   [NetCodes.UNKNOWN_HOST]: 'check the host name, or use an address such as 127.0.0.1',
   [CliCodes.USAGE]: "run with --help for usage",
   // The framing layer names its library option (maxFrameBytes); at the command line it is --max-frame.
-  [FramingCodes.FRAME_TOO_LARGE]: 'on the command line the limit is --max-frame BYTES',
+  // A frame over the framing's own header (len16's 65,535 bytes) is not a --max-frame matter: its
+  // message already says to split it or use a wider framing.
+  [FramingCodes.FRAME_TOO_LARGE]: (message) => (/its header holds at most/.test(message) ? undefined : 'on the command line the limit is --max-frame BYTES'),
   [FramingCodes.LINE_TOO_LONG]: 'on the command line the limit is --max-frame BYTES',
 };
 

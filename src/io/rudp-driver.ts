@@ -274,7 +274,7 @@ export class RudpDriver {
         if (connection.state === 'SYN_SENT') {
           connection.abort();
           this.#handlers.delete(connection);
-          handler.handleEvent({ type: 'closed', error: refusedByIcmp(`connect to ${formatHostPort(this.#peer.host, this.#peer.port)}`, err) });
+          handler.handleEvent({ type: 'closed', error: refusedByIcmp(err) });
         }
       }
       this.#updateRef();

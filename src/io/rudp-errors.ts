@@ -43,9 +43,12 @@ export function toSocketError(err: SockitError, where: string, syscall: 'connect
   return new SockitError(err.code, message, { cause });
 }
 
-/** ICMP port unreachable answered our SYN: nothing is bound to the peer's UDP port. */
-export function refusedByIcmp(where: string, icmp: Error): ConnectionError {
-  return new ConnectionError(NetCodes.CONNECTION_REFUSED, 'refused', `${where}: connection refused (nothing listens on that UDP port)`, {
+/**
+ * ICMP port unreachable answered our SYN: nothing is bound to the peer's UDP port. The message
+ * names no peer: the socket that reports it adds `rudp connection to HOST:PORT` (toSocketError).
+ */
+export function refusedByIcmp(icmp: Error): ConnectionError {
+  return new ConnectionError(NetCodes.CONNECTION_REFUSED, 'refused', 'connection refused (nothing listens on that UDP port)', {
     cause: systemError('ECONNREFUSED', 'connect', 'port unreachable', icmp),
   });
 }

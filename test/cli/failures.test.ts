@@ -131,6 +131,14 @@ test('connect --udp: a line too long for one datagram is refused before sending,
   assertFailure(r, 'ERR_SOCKIT_DATAGRAM_TOO_LARGE', /70000-byte datagram exceeds the 65507-byte/);
 });
 
+test('a stdin line over len16\'s 65,535-byte header is refused without a --max-frame hint (no --max-frame can raise it)', async () => {
+  const { proc, port } = await sockitListener(['0', '--host', '127.0.0.1', '--service', 'discard', '--framing', 'len16']);
+  const r = await sockit(['connect', '127.0.0.1', String(port), '--framing', 'len16'], { stdin: 'x'.repeat(70_000) + '\n' }).result();
+  assertFailure(r, 'ERR_SOCKIT_FRAME_TOO_LARGE', /70000-byte message in len16 framing: its header holds at most 65535 bytes/);
+  assert.doesNotMatch(r.stderr, /--max-frame/);
+  await proc.stop('SIGTERM');
+});
+
 test('a stdin line longer than --max-frame is refused, exit 1', async () => {
   const { proc, port } = await sockitListener(['0', '--host', '127.0.0.1', '--service', 'discard', '--framing', 'lines']);
   const r = await sockit(['connect', '127.0.0.1', String(port), '--framing', 'lines', '--max-frame', '8'], { stdin: 'short\nthis line is too long\n' }).result();

@@ -36,9 +36,10 @@ test('refused, closed and aborted have their net codes; other sockit errors pass
 });
 
 test('an ICMP port-unreachable becomes a refused connection', () => {
-  const err = refusedByIcmp('connect to 127.0.0.1:1', Object.assign(new Error('recvmsg ECONNREFUSED'), { code: 'ECONNREFUSED' }));
+  const err = refusedByIcmp(Object.assign(new Error('recvmsg ECONNREFUSED'), { code: 'ECONNREFUSED' }));
   assert.equal(err.reason, 'refused');
   assert.equal(err.code, NetCodes.CONNECTION_REFUSED);
-  assert.match(err.message, /^connect to 127\.0\.0\.1:1: connection refused/);
+  // The socket names the peer once: "rudp connection to 127.0.0.1:1: connection refused (...)".
+  assert.equal(toSocketError(err, 'rudp connection to 127.0.0.1:1', 'connect').message, 'rudp connection to 127.0.0.1:1: connection refused (nothing listens on that UDP port)');
   assert.equal((err.cause as NodeJS.ErrnoException).code, 'ECONNREFUSED');
 });
