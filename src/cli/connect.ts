@@ -138,7 +138,10 @@ async function connectUdp(host: string, port: number, settings: MessageSettings,
     quietTimer = setTimeout(() => void endpoint.close(), lingerMs);
   };
   const receiving = (async () => {
-    for await (const { message } of endpoint) {
+    for await (const { message, rinfo } of endpoint) {
+      // Unicast: only the peer is heard, as on nc -u's connected socket; anyone else who learns our
+      // port cannot put lines on our stdout. A broadcast's replies come from every listener.
+      if (!broadcast && (rinfo.address !== target.address || rinfo.port !== port)) continue;
       await output.write(datagramForTerminal(message, unit, settings.encoding));
       armQuietTimer();
     }

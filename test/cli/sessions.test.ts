@@ -204,6 +204,25 @@ test('connect --udp: one datagram per line, replies printed, exit 0 after --time
   }
 });
 
+test('connect --udp hears only its peer: a datagram from another port is not printed (nc -u connects its socket)', async () => {
+  const server = dgram.createSocket('udp4');
+  const intruder = dgram.createSocket('udp4');
+  await new Promise<void>((resolve) => intruder.bind(0, '127.0.0.1', resolve));
+  server.on('message', (msg, rinfo) => {
+    // Someone else, on this host, learns the client's port and sends first.
+    intruder.send('intruder\n', rinfo.port, rinfo.address, () => server.send(`re: ${msg.toString('utf8')}`, rinfo.port, rinfo.address));
+  });
+  await new Promise<void>((resolve) => server.bind(0, '127.0.0.1', resolve));
+  try {
+    const r = await sockit(['connect', '--udp', '127.0.0.1', String(server.address().port), '--timeout', '300'], { stdin: 'one\ntwo\n' }).result();
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 're: one\nre: two\n');
+  } finally {
+    server.close();
+    intruder.close();
+  }
+});
+
 test('connect --udp --framing raw: each chunk read is one datagram; replies print byte for byte', async () => {
   const server = dgram.createSocket('udp4');
   const seen: string[] = [];
