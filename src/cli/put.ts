@@ -57,15 +57,30 @@ export const putCommand: Command = {
       try {
         // Every path is checked before the first file goes, as the sockit protocol's put does: a
         // missing one must not stop the command halfway, after sending those before it.
+        let totalBytes = 0;
         for (const p of paths) {
           const st = await fsp.stat(p).catch((err: unknown) => {
             throw new FileTransferError(FileCodes.NOT_FOUND, `${JSON.stringify(p)} does not exist`, { cause: err });
           });
           if (st.isDirectory()) throw new UsageError(`${JSON.stringify(p)} is a directory: the classic protocol sends single files (use --protocol sockit)`);
           if (!st.isFile()) throw new FileTransferError(FileCodes.NOT_FOUND, `${JSON.stringify(p)} is not a file (the classic protocol sends single files)`);
+          totalBytes += st.size;
         }
+        // One connection per file, one run for the user: one start for all of them, and progress
+        // that counts the files before this one.
+        reporter.onEvent({ type: 'start', files: paths.length, bytes: totalBytes });
         for (const p of paths) {
-          results.push(await sendClassic({ host, port, file: p, transport, onEvent: (e) => reporter.onEvent(e) }));
+          const before = bytes;
+          results.push(await sendClassic({
+            host,
+            port,
+            file: p,
+            transport,
+            onEvent: (e) => {
+              if (e.type === 'start') return;
+              reporter.onEvent(e.type === 'progress' ? { ...e, totalBytes: before + e.totalBytes } : e);
+            },
+          }));
           bytes += results[results.length - 1]!.bytes;
         }
       } catch (err) {

@@ -154,10 +154,19 @@ test('sockit put --protocol classic to sockit listen --protocol classic', async 
     const put = await runCli(['put', '--protocol', 'classic', path.join(src, 'album', '歌词.txt'), path.join(src, 'note.txt'), '127.0.0.1', String(server.port)]);
     assert.equal(put.code, 0, put.stderr);
     assert.equal(put.stdout, '');
+    // --json: one start for the whole run (not one per file's connection), a summary at the end.
+    const json = await runCli(['put', '--protocol', 'classic', path.join(src, 'album', '歌词.txt'), path.join(src, 'note.txt'), '127.0.0.1', String(server.port), '--json']);
+    assert.equal(json.code, 0, json.stderr);
+    const events = json.stdout.trim().split('\n').map((l) => JSON.parse(l) as { event: string; files?: number; bytes?: number; ok?: number });
+    const bytes = (await fsp.stat(path.join(src, 'album', '歌词.txt'))).size + (await fsp.stat(path.join(src, 'note.txt'))).size;
+    assert.deepEqual(events.filter((e) => e.event === 'start'), [{ event: 'start', files: 2, bytes }]);
+    assert.equal(events[0]!.event, 'start');
+    assert.equal(events.at(-1)!.event, 'summary');
+    assert.equal(events.at(-1)!.ok, 2);
   } finally {
     await server.stop();
   }
-  assert.deepEqual(await listTree(shared), ['note.txt', '歌词.txt']);
+  assert.deepEqual(await listTree(shared), ['note (1).txt', 'note.txt', '歌词 (1).txt', '歌词.txt']);
   assert.equal(await fsp.readFile(path.join(shared, '歌词.txt'), 'utf8'), '歌词\n');
 });
 
