@@ -12,7 +12,7 @@ import type { StreamSocket, StreamTransport } from '../io/stream-transport.js';
 import { tcpTransport } from '../io/tcp-transport.js';
 import { fromNodeError } from '../io/node-errors.js';
 import { CLASSIC_LENGTH_BYTES, decodeClassicHeader, decodeClassicLength, encodeClassicHeader } from './protocol/classic-header.js';
-import { DATA_BLOCK_BYTES } from './protocol/messages.js';
+import { DATA_BLOCK_BYTES, decodeMessage, MessageType, wireError } from './protocol/messages.js';
 import { DEFAULT_TRANSFER_IDLE_TIMEOUT_MS } from './frame-channel.js';
 import type { DiskSink, IncomingFile } from './disk-sink.js';
 import type { FileResult, TransferEvent } from './transfer-events.js';
@@ -182,9 +182,31 @@ export interface SendClassicOptions {
   onEvent?: (event: TransferEvent) => void;
 }
 
+// Bytes of a receiver's unexpected answer kept to recognise it (a sockit ERROR is ~200 bytes).
+const MAX_ANSWER_KEPT_BYTES = 4096;
+
+/**
+ * The error to report when a classic upload was answered by a sockit-protocol files server: its
+ * ERROR message (the classic header read as a frame header fails its checks). Undefined otherwise.
+ */
+function notClassic(answer: Buffer): FileTransferError | undefined {
+  if (answer.length < 5 || answer[4] !== MessageType.ERROR) return undefined;
+  const length = answer.readUInt32BE(0);
+  if (answer.length < 4 + length) return undefined;
+  try {
+    const m = decodeMessage(answer.subarray(4, 4 + length));
+    if (m.type !== 'error') return undefined;
+    // Its own message talks of frame lengths; what the user needs is which protocol to pick.
+    return wireError(m.code, 'the server speaks the sockit file protocol, not the classic one, and refused the upload: use --protocol sockit, or start the server with --protocol classic');
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Uploads one file with the classic protocol: header, bytes, then a half-close; resolves once
- * the receiver closed its side (it has no other way to say it is done).
+ * the receiver closed its side (it has no other way to say it is done). A sockit-protocol server
+ * answering with ERROR fails the upload with that answer.
  */
 export async function sendClassic(options: SendClassicOptions): Promise<FileResult> {
   const emit = options.onEvent ?? (() => undefined);
@@ -206,15 +228,23 @@ export async function sendClassic(options: SendClassicOptions): Promise<FileResu
     emit({ type: 'start', files: 1, bytes: size });
     socket = await transport.connect({ host: options.host, port: options.port, timeoutMs: options.connectTimeoutMs ?? 10_000 });
     const s = socket;
+    // The classic receiver sends nothing; what does come is kept (a little) to recognise a sockit
+    // files server's ERROR: it reads our int32 LE header as a len32 frame and refuses it.
+    let answer = Buffer.alloc(0);
     const closed = new Promise<void>((resolve, reject) => {
       stalled = (err) => {
         s.destroy();
         reject(err);
       };
-      s.on('error', (err: Error) => reject(fromNodeError(err, 'classic upload')));
-      s.on('close', () => resolve());
-      // The classic receiver sends nothing; read and drop anything so the socket can close.
-      s.on('data', () => undefined);
+      s.on('error', (err: Error) => reject(notClassic(answer) ?? fromNodeError(err, 'classic upload')));
+      s.on('close', () => {
+        const wrongServer = notClassic(answer);
+        if (wrongServer) reject(wrongServer);
+        else resolve();
+      });
+      s.on('data', (chunk: Buffer) => {
+        if (answer.length < MAX_ANSWER_KEPT_BYTES) answer = Buffer.concat([answer, chunk]).subarray(0, MAX_ANSWER_KEPT_BYTES);
+      });
     });
     closed.catch(() => undefined);
     const waitDrain = (): Promise<void> =>

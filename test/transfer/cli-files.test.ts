@@ -170,6 +170,19 @@ test('sockit put --protocol classic to sockit listen --protocol classic', async 
   assert.equal(await fsp.readFile(path.join(shared, '歌词.txt'), 'utf8'), '歌词\n');
 });
 
+test('put --protocol classic to a sockit-protocol server fails in one line that names the protocol mix-up, exit 1 (it used to report success)', async () => {
+  const shared = await serverDir('not-classic');
+  const server = await startCliFilesServer(['--dir', shared]);
+  try {
+    const put = await runCli(['put', '--protocol', 'classic', path.join(src, 'note.txt'), '127.0.0.1', String(server.port)]);
+    assert.equal(put.code, 1);
+    assert.equal(put.stderr, 'sockit: the server speaks the sockit file protocol, not the classic one, and refused the upload: use --protocol sockit, or start the server with --protocol classic (ERR_SOCKIT_BAD_HEADER)\n');
+  } finally {
+    await server.stop();
+  }
+  assert.deepEqual(await listTree(shared), []);
+});
+
 // A classic put of several files stopped at the first one missing, after sending those before it:
 // half a command done. Like the sockit protocol's put, every path is now checked before anything goes.
 test('put --protocol classic with a missing path sends nothing and names it in one line, exit 1', async () => {
