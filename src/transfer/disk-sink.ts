@@ -20,6 +20,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import { FileCodes, FileTransferError, LimitExceededError, ProtocolError } from '../errors.js';
 import { SafeRoot } from './safe-fs.js';
+import { releaseSpace, reserveSpace } from './free-space.js';
 import { decodePartMeta, encodePartMeta, isTemporaryName, META_SUFFIX, PART_META_VERSION, PART_SUFFIX, RESUME_MIN_BYTES } from './protocol/part-meta.js';
 import { MAX_RENAME_ATTEMPTS, numberedName } from './protocol/unique-name.js';
 import { DIRECT_IO_MIN_BYTES, directWritable } from './write-blocks.js';
@@ -172,9 +173,6 @@ function lockPartOnDisk(partPath: string, meta: string | undefined): PartLock | 
   }
   return locked === undefined ? undefined : false;
 }
-// Bytes promised to transfers in progress, subtracted from what statfs reports as free.
-let reservedBytes = 0;
-
 // The callback API costs about half the CPU of fs.promises' FileHandle-based writeFile per small
 // file (measured: ~64 µs against ~100 µs), which is most of what 10,000 small files cost.
 const openFd = promisify(openCallback);
@@ -373,6 +371,7 @@ export class DiskSink {
     const hashOffThread = size >= HASH_THREAD_MIN_BYTES;
     let hash: FileHash | undefined;
     let existing = false;
+    let prefixSha256 = '';
     try {
       if (resumable) {
         const found = await this.#resumePoint(partPath, rel, size, hashOffThread);
@@ -388,16 +387,16 @@ export class DiskSink {
           offset = size;
         }
       }
-      await checkFreeSpace(dir, size - offset, rel);
+      hash ??= createFileHash(hashOffThread);
+      prefixSha256 = offset > 0 ? await hash.peek() : '';
+      // Last: a failure after it would have to give the space back.
+      await reserveSpace(dir, size - offset, rel);
     } catch (err) {
       hash?.drop();
       await removeCreatedPart(partPath, claim);
       releasePart(partPath, claim);
       throw err;
     }
-    hash ??= createFileHash(hashOffThread);
-    reservedBytes += size - offset;
-    const prefixSha256 = offset > 0 ? await hash.peek() : '';
     return new IncomingFile({
       rel,
       size,
@@ -530,28 +529,6 @@ function metaPathOf(partPath: string): string {
   return partPath.slice(0, -PART_SUFFIX.length) + META_SUFFIX;
 }
 
-// statfs(2) per small file would be most of the cost of 10,000 small files: small files reuse a
-// recent answer (the reservation counter covers what changed since), large ones always ask.
-const STATFS_REUSE_MS = 200;
-const STATFS_REUSE_MAX_BYTES = RESUME_MIN_BYTES;
-let lastStatfs: { dir: string; atMs: number; freeBytes: number } | undefined;
-
-async function checkFreeSpace(dir: string, bytes: number, rel: string): Promise<void> {
-  if (bytes <= 0) return;
-  const nowMs = performance.now();
-  let free: number;
-  if (bytes < STATFS_REUSE_MAX_BYTES && lastStatfs && lastStatfs.dir === dir && nowMs - lastStatfs.atMs < STATFS_REUSE_MS) {
-    free = lastStatfs.freeBytes - reservedBytes;
-  } else {
-    const st = await fsp.statfs(dir);
-    lastStatfs = { dir, atMs: nowMs, freeBytes: st.bavail * st.bsize };
-    free = st.bavail * st.bsize - reservedBytes;
-  }
-  if (bytes > free) {
-    throw new FileTransferError(FileCodes.NO_SPACE, `no space for ${JSON.stringify(rel)}: it needs ${bytes} bytes, ${Math.max(0, free)} are free`);
-  }
-}
-
 interface IncomingFileInit {
   rel: string;
   size: number;
@@ -674,8 +651,7 @@ export class IncomingFile {
       this.#hash.drop();
       this.#hash = createFileHash(init.hashOffThread);
       // The whole file comes after all: the space its prefix (or the file at the destination) seemed to save is needed.
-      await checkFreeSpace(init.dir, this.offset, this.rel);
-      reservedBytes += this.offset;
+      await reserveSpace(init.dir, this.offset, this.rel);
       this.#reserved += this.offset;
     }
     if (init.inMemory) return;
@@ -831,6 +807,6 @@ export class IncomingFile {
     this.#settled = true;
     this.#hash.drop();
     releasePart(this.#init.partPath, this.#init.claim);
-    reservedBytes -= this.#reserved;
+    releaseSpace(this.#reserved);
   }
 }
