@@ -5,7 +5,7 @@
 import { UsageError } from '../errors.js';
 import { ExitCode, stderrLine, type CliIo, type Command } from './command.js';
 import { TRANSPORT_CLI_HELP, TRANSPORT_CLI_OPTIONS, transportFor } from './transport-option.js';
-import { createReporter } from './progress.js';
+import { createReporter, reportedTransfer } from './progress.js';
 import { parseHost, parsePort, parseTypedCommandLine } from './cli-options.js';
 import { getFiles } from '../transfer/files-client.js';
 
@@ -37,14 +37,9 @@ export const getCommand: Command = {
     const names = positionals.slice(2);
     const transport = await transportFor(values, stderrLine(io));
     const reporter = createReporter(io, { json: values.json ?? false });
-    let summary;
-    try {
-      summary = await getFiles({ host, port, transport, names, outDir: values.out ?? '.', overwrite: values.overwrite ?? false, onEvent: (e) => reporter.onEvent(e) });
-    } catch (err) {
-      reporter.finish(undefined, 'downloaded', err);
-      throw err;
-    }
-    reporter.finish(summary, 'downloaded');
+    const summary = await reportedTransfer(reporter, 'downloaded', () =>
+      getFiles({ host, port, transport, names, outDir: values.out ?? '.', overwrite: values.overwrite ?? false, onEvent: (e) => reporter.onEvent(e) }),
+    );
     return summary.failed === 0 ? ExitCode.OK : ExitCode.FAILURE;
   },
 };

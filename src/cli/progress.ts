@@ -46,6 +46,22 @@ export interface TransferReporter {
   finish(summary: TransferSummary | undefined, verb: string, error?: unknown): void;
 }
 
+/**
+ * Runs a transfer and reports how it ended: its summary, or the error that ended it (rethrown,
+ * for the command to print and exit on).
+ */
+export async function reportedTransfer(reporter: TransferReporter, verb: string, run: () => Promise<TransferSummary>): Promise<TransferSummary> {
+  let summary;
+  try {
+    summary = await run();
+  } catch (err) {
+    reporter.finish(undefined, verb, err);
+    throw err;
+  }
+  reporter.finish(summary, verb);
+  return summary;
+}
+
 /** Picks the reporter for the streams and flags: json, TTY progress, or quiet. `nowMs` is the clock (tests pass their own). */
 export function createReporter(io: CliIo, options: { json: boolean; nowMs?: () => number }): TransferReporter {
   if (options.json) return new JsonReporter(io);

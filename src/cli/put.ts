@@ -4,14 +4,14 @@
  * classic protocol (`--protocol classic`).
  */
 import { promises as fsp } from 'node:fs';
-import { FileCodes, FileTransferError, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import { parseHost, parsePort, parseTypedCommandLine } from './cli-options.js';
 import { ExitCode, stderrLine, type CliIo, type Command } from './command.js';
 import { TRANSPORT_CLI_HELP, TRANSPORT_CLI_OPTIONS, transportFor } from './transport-option.js';
-import { createReporter } from './progress.js';
+import { createReporter, reportedTransfer } from './progress.js';
 import { putFiles } from '../transfer/files-client.js';
-import { sendClassic } from '../transfer/classic.js';
-import { summarize, type FileResult } from '../transfer/transfer-events.js';
+import { sendClassicFiles } from '../transfer/classic.js';
+import type { TransferEvent } from '../transfer/transfer-events.js';
 
 const HELP = `usage: sockit put PATH... HOST PORT [--protocol sockit|classic] [--to REMOTE_DIR] [--json]
 
@@ -50,54 +50,17 @@ export const putCommand: Command = {
     const protocol = parseProtocol(values.protocol);
     const transport = await transportFor(values, stderrLine(io));
     const reporter = createReporter(io, { json: values.json ?? false });
+    const onEvent = (e: TransferEvent): void => reporter.onEvent(e);
     if (protocol === 'classic') {
       if (values.to !== undefined) throw new UsageError('--to is not part of the classic protocol (it carries a file name only)');
-      const results: FileResult[] = [];
-      let bytes = 0;
-      try {
-        // Every path is checked before the first file goes, as the sockit protocol's put does: a
-        // missing one must not stop the command halfway, after sending those before it.
-        let totalBytes = 0;
-        for (const p of paths) {
-          const st = await fsp.stat(p).catch((err: unknown) => {
-            throw new FileTransferError(FileCodes.NOT_FOUND, `${JSON.stringify(p)} does not exist`, { cause: err });
-          });
-          if (st.isDirectory()) throw new UsageError(`${JSON.stringify(p)} is a directory: the classic protocol sends single files (use --protocol sockit)`);
-          if (!st.isFile()) throw new FileTransferError(FileCodes.NOT_FOUND, `${JSON.stringify(p)} is not a file (the classic protocol sends single files)`);
-          totalBytes += st.size;
-        }
-        // One connection per file, one run for the user: one start for all of them, and progress
-        // that counts the files before this one.
-        reporter.onEvent({ type: 'start', files: paths.length, bytes: totalBytes });
-        for (const p of paths) {
-          const before = bytes;
-          results.push(await sendClassic({
-            host,
-            port,
-            file: p,
-            transport,
-            onEvent: (e) => {
-              if (e.type === 'start') return;
-              reporter.onEvent(e.type === 'progress' ? { ...e, totalBytes: before + e.totalBytes } : e);
-            },
-          }));
-          bytes += results[results.length - 1]!.bytes;
-        }
-      } catch (err) {
-        reporter.finish(undefined, 'sent', err);
-        throw err;
+      for (const p of paths) {
+        const st = await fsp.stat(p).catch(() => undefined);
+        if (st?.isDirectory()) throw new UsageError(`${JSON.stringify(p)} is a directory: the classic protocol sends single files (use --protocol sockit)`);
       }
-      reporter.finish(summarize(results, bytes), 'sent');
+      await reportedTransfer(reporter, 'sent', () => sendClassicFiles({ host, port, files: paths, transport, onEvent }));
       return ExitCode.OK;
     }
-    let summary;
-    try {
-      summary = await putFiles({ host, port, transport, paths, ...(values.to !== undefined ? { toDir: values.to } : {}), onEvent: (e) => reporter.onEvent(e) });
-    } catch (err) {
-      reporter.finish(undefined, 'uploaded', err);
-      throw err;
-    }
-    reporter.finish(summary, 'uploaded');
+    const summary = await reportedTransfer(reporter, 'uploaded', () => putFiles({ host, port, transport, paths, ...(values.to !== undefined ? { toDir: values.to } : {}), onEvent }));
     return summary.failed === 0 ? ExitCode.OK : ExitCode.FAILURE;
   },
 };

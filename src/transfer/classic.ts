@@ -15,7 +15,7 @@ import { CLASSIC_LENGTH_BYTES, decodeClassicHeader, decodeClassicLength, encodeC
 import { DATA_BLOCK_BYTES, decodeMessage, MessageType, wireError } from './protocol/messages.js';
 import { DEFAULT_TRANSFER_IDLE_TIMEOUT_MS } from './frame-channel.js';
 import type { DiskSink, IncomingFile } from './disk-sink.js';
-import type { FileResult, TransferEvent } from './transfer-events.js';
+import { summarize, type FileResult, type TransferEvent, type TransferSummary } from './transfer-events.js';
 
 const MAX_PENDING_WRITE_BYTES = 8 * 1024 * 1024;
 
@@ -284,4 +284,38 @@ export async function sendClassic(options: SendClassicOptions): Promise<FileResu
     guard.stop();
     await fh.close();
   }
+}
+
+/**
+ * Uploads `files` with the classic protocol, one connection each, as one run: every path is
+ * checked before the first file goes (a missing one must not stop the run halfway, after sending
+ * those before it), one `start` announces them all, and progress counts the files before.
+ */
+export async function sendClassicFiles(options: Omit<SendClassicOptions, 'file' | 'name'> & { files: readonly string[] }): Promise<TransferSummary> {
+  const { files, onEvent, ...connection } = options;
+  let totalBytes = 0;
+  for (const file of files) {
+    const st = await fsp.stat(file).catch((err: unknown) => {
+      throw new FileTransferError(FileCodes.NOT_FOUND, `${JSON.stringify(file)} does not exist`, { cause: err });
+    });
+    if (!st.isFile()) throw new FileTransferError(FileCodes.NOT_FOUND, `${JSON.stringify(file)} is not a file (the classic protocol sends single files)`);
+    totalBytes += st.size;
+  }
+  onEvent?.({ type: 'start', files: files.length, bytes: totalBytes });
+  const results: FileResult[] = [];
+  let bytes = 0;
+  for (const file of files) {
+    const before = bytes;
+    const result = await sendClassic({
+      ...connection,
+      file,
+      onEvent: (e) => {
+        if (e.type === 'start') return;
+        onEvent?.(e.type === 'progress' ? { ...e, totalBytes: before + e.totalBytes } : e);
+      },
+    });
+    results.push(result);
+    bytes += result.bytes;
+  }
+  return summarize(results, bytes);
 }
