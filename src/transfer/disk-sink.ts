@@ -13,7 +13,7 @@
  * Sizes are checked before any data flows: over `maxFileBytes` is ERR_SOCKIT_FILE_TOO_LARGE, over
  * the free space that statfs(2) reports (minus what transfers in progress reserved) ERR_SOCKIT_NO_SPACE.
  */
-import { promises as fsp, constants as fsc, open as openCallback, write as writeCallback, close as closeCallback, openSync, writeSync, closeSync, linkSync, unlinkSync, renameSync, fstatSync, lstatSync } from 'node:fs';
+import { promises as fsp, constants as fsc, open as openCallback, write as writeCallback, close as closeCallback, openSync, writeSync, closeSync, linkSync, unlinkSync, renameSync } from 'node:fs';
 import { promisify } from 'node:util';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -21,12 +21,12 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { FileCodes, FileTransferError, LimitExceededError, ProtocolError } from '../errors.js';
 import { SafeRoot } from './safe-fs.js';
 import { releaseSpace, reserveSpace } from './free-space.js';
-import { decodePartMeta, encodePartMeta, isTemporaryName, META_SUFFIX, PART_META_VERSION, PART_SUFFIX, RESUME_MIN_BYTES } from './protocol/part-meta.js';
+import { busyPart, claimPart, CREATE_NOFOLLOW, errno, lockPartOnDisk, lstatQuiet, metaPathOf, partMetaOf, partNameFree, releasePart, removeCreatedPart, SUPERSEDE_AFTER_IDLE_MS, type PartClaim, type PartLock, type SessionActivity } from './part-claims.js';
+import { decodePartMeta, isTemporaryName, PART_SUFFIX, RESUME_MIN_BYTES } from './protocol/part-meta.js';
 import { MAX_RENAME_ATTEMPTS, numberedName } from './protocol/unique-name.js';
 import { DIRECT_IO_MIN_BYTES, directWritable } from './write-blocks.js';
 import { BlockGatherer, type GatheredBlock } from './block-gatherer.js';
 import type { DataTarget } from './frame-channel.js';
-import { fileLocksAvailable, tryLockFile } from '../io/native-file-lock.js';
 import { createFileHash, hashFilePrefix, HASH_THREAD_MIN_BYTES, type FileHash } from './file-hash.js';
 
 /** Options of a {@link DiskSink}. */
@@ -65,141 +65,17 @@ export interface DiskSinkOptions {
   skipIdentical?: boolean;
 }
 
-/**
- * A session idle this long may be superseded by a new upload of one of its files. A sender that
- * died without closing its connection (a killed RUDP client cannot send RST; a kernel TCP peer's
- * machine may vanish) would otherwise hold its parts until the stall timeout, and the user's retry
- * would start from zero beside them instead of resuming.
- */
-export const SUPERSEDE_AFTER_IDLE_MS = 2000;
 /** How long a new upload waits for a busy part's session to fall silent before taking a part of its own. */
 const SUPERSEDE_MAX_WAIT_MS = 8000;
 
-/** When a session last received file bytes (shared by the parts it holds). */
-interface SessionActivity {
-  last: number;
-}
-
-/** A part file in use, and how to reclaim it from a dead session. */
-interface PartClaim {
-  activity: SessionActivity;
-  supersede: (() => void) | undefined;
-  released: Promise<void>;
-  release: () => void;
-  /** The part as locked on disk for other processes (lockPartOnDisk), when locks are available. */
-  disk: PartLock | undefined;
-}
-
-/** A part file held with flock(2): the descriptor holding the lock, and whether we created the file. */
-interface PartLock {
-  fd: number;
-  created: boolean;
-}
-
-// Part files in use by a transfer in this process, across all connections and servers.
-const BUSY_PARTS = new Map<string, PartClaim>();
-
-function claimPart(partPath: string, activity: SessionActivity, supersede: (() => void) | undefined, disk: PartLock | undefined): PartClaim {
-  let release: () => void = () => undefined;
-  const released = new Promise<void>((resolve) => (release = resolve));
-  const claim: PartClaim = { activity, supersede, released, release, disk };
-  BUSY_PARTS.set(partPath, claim);
-  return claim;
-}
-
-function releasePart(partPath: string, claim: PartClaim): void {
-  if (BUSY_PARTS.get(partPath) === claim) BUSY_PARTS.delete(partPath);
-  if (claim.disk) {
-    const { fd } = claim.disk;
-    claim.disk = undefined;
-    try {
-      closeSync(fd); // drops the flock(2) lock
-    } catch {
-      // Already closed: nothing to drop.
-    }
-  }
-  claim.release();
-}
-
-/**
- * Claims the part file at `partPath` for other processes to see (BUSY_PARTS covers this one): opens
- * it, creating it empty when missing, and takes its flock(2) lock (src/io/native-file-lock.ts).
- * A part it creates for a resumable file gets its `meta` at once: a process killed before the
- * data came leaves a part the next transfer of that file recognises and reuses, not litter.
- * Returns the lock; false when another process holds it, or the name was unlinked or replaced
- * while we locked (the caller takes the next name); undefined when this system has no file locks
- * (nothing is opened then, and claims are per process as before).
- */
-function lockPartOnDisk(partPath: string, meta: string | undefined): PartLock | false | undefined {
-  if (!fileLocksAvailable()) return undefined;
-  let fd: number;
-  let created = true;
-  try {
-    fd = openSync(partPath, fsc.O_RDWR | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o644);
-  } catch (err) {
-    if (errno(err) !== 'EEXIST') throw err;
-    created = false;
-    try {
-      fd = openSync(partPath, fsc.O_RDWR | fsc.O_NOFOLLOW);
-    } catch (again) {
-      if (errno(again) === 'ENOENT') return false; // gone meanwhile: its owner placed it
-      throw again;
-    }
-  }
-  const locked = tryLockFile(fd);
-  // The lock is ours, but the name must still lead to this file: the part we opened may have
-  // been placed (unlinked) by its owner between our open and our lock.
-  let current = false;
-  if (locked) {
-    try {
-      const held = fstatSync(fd);
-      const named = lstatSync(partPath);
-      current = held.ino === named.ino && held.dev === named.dev;
-    } catch {
-      current = false;
-    }
-  }
-  if (locked && current) {
-    if (created && meta !== undefined) writeNewFileSync(metaPathOf(partPath), meta);
-    return { fd, created };
-  }
-  closeSync(fd);
-  if (locked === undefined && created) {
-    try {
-      unlinkSync(partPath);
-    } catch {
-      // Left empty; the next look at this name passes over it (no meta beside it).
-    }
-  }
-  return locked === undefined ? undefined : false;
-}
 // The callback API costs about half the CPU of fs.promises' FileHandle-based writeFile per small
 // file (measured: ~64 µs against ~100 µs), which is most of what 10,000 small files cost.
 const openFd = promisify(openCallback);
 const writeFd = promisify(writeCallback);
 const closeFd = promisify(closeCallback);
 
-// Temporary files are never opened through a symlink someone planted under their name.
-const CREATE_NOFOLLOW = fsc.O_WRONLY | fsc.O_CREAT | fsc.O_TRUNC | fsc.O_NOFOLLOW;
 // A small file's part, written and placed in one synchronous step: never over someone else's.
 const CREATE_EXCL_NOFOLLOW = fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW;
-
-/** writeNewFile, synchronously. */
-function writeNewFileSync(file: string, data: string): void {
-  const fd = openSync(file, CREATE_NOFOLLOW, 0o644);
-  try {
-    writeSync(fd, data);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** Removes the part (and its meta) when the claim created it and nothing was written into it. */
-async function removeCreatedPart(partPath: string, claim: PartClaim): Promise<void> {
-  if (!claim.disk?.created) return;
-  await fsp.rm(partPath, { force: true });
-  await fsp.rm(metaPathOf(partPath), { force: true });
-}
 
 /** Creates (or truncates) `file`, never through a symlink, and writes `data` into it. */
 async function writeNewFile(file: string, data: Uint8Array): Promise<void> {
@@ -217,14 +93,14 @@ async function writeNewFile(file: string, data: Uint8Array): Promise<void> {
  * Synchronous on purpose: see the comment at the call site. Returns the name used.
  */
 function storeSmallFileSync(init: IncomingFileInit, data: Uint8Array): string {
-  // O_EXCL: the part name was free when prepare looked, and this process keeps it so (BUSY_PARTS),
+  // O_EXCL: the part name was free when prepare looked, and this process keeps it so (busyPart),
   // but another process writing into the same directory may have taken it since: then the next
   // part name not in use here. Never O_TRUNC over a part someone else is about to place.
   let partPath = init.partPath;
   let fd: number;
   for (let n = 0; ; n++) {
     if (n > 0) partPath = path.join(init.dir, `${init.name}.${n}${PART_SUFFIX}`);
-    if (n > 0 && BUSY_PARTS.has(partPath)) continue;
+    if (n > 0 && busyPart(partPath) !== undefined) continue;
     try {
       fd = openSync(partPath, CREATE_EXCL_NOFOLLOW, 0o644);
       break;
@@ -287,10 +163,6 @@ function placePart(init: IncomingFileInit, partPath = init.partPath): string {
 // Disk writes that may trail behind the network (and the hash) before the receiver waits.
 const MAX_WRITE_BEHIND_BYTES = 4 * 1024 * 1024;
 
-function errno(err: unknown): string | undefined {
-  return (err as NodeJS.ErrnoException | undefined)?.code;
-}
-
 /** Where a peer's files go. One per session (connection). */
 export class DiskSink {
   readonly #root: SafeRoot;
@@ -345,7 +217,7 @@ export class DiskSink {
     let disk: PartLock | false | undefined;
     for (let n = 0; ; n++) {
       partPath = path.join(dir, n === 0 ? `${name}${PART_SUFFIX}` : `${name}.${n}${PART_SUFFIX}`);
-      let holder = BUSY_PARTS.get(partPath);
+      let holder = busyPart(partPath);
       // Held by a session of this process: if #reclaim frees it, it is ours without a look at the
       // disk (the part there is that session's); if not, the loop goes on to the next name.
       const heldHere = holder !== undefined;
@@ -355,7 +227,7 @@ export class DiskSink {
       // meanwhile, so it is free only if still unclaimed afterwards. Small files skip the look:
       // their part is created with O_EXCL when stored, which takes the next name if this one is
       // on disk (storeSmallFileSync).
-      const free = !holder && (heldHere || inMemory || ((await partNameFree(partPath, rel, size, resumable)) && !BUSY_PARTS.has(partPath)));
+      const free = !holder && (heldHere || inMemory || ((await partNameFree(partPath, rel, size, resumable)) && !busyPart(partPath) !== undefined));
       if (!free) continue;
       // Another process (a second `get` into the same --out) may hold it: then the next name.
       // Small files write their part in one synchronous step at the end, with O_EXCL instead.
@@ -433,12 +305,12 @@ export class DiskSink {
       this.#onBusy();
       await delay(waitMs);
       this.#onBusy();
-      if (BUSY_PARTS.get(partPath) !== holder) return BUSY_PARTS.get(partPath);
+      if (busyPart(partPath) !== holder) return busyPart(partPath);
     }
     if (performance.now() - holder.activity.last < SUPERSEDE_AFTER_IDLE_MS) return holder;
     holder.supersede?.();
     await holder.released;
-    return BUSY_PARTS.get(partPath);
+    return busyPart(partPath);
   }
 
   /**
@@ -488,45 +360,6 @@ export class DiskSink {
       await fh?.close();
     }
   }
-}
-
-/**
- * Whether a part name no transfer of this process holds may be used for `rel`: nothing is there,
- * or a part this kind of transfer can resume (its meta names the same file and size). Anything
- * else under that name — a user's own `NAME.part`, say — is never overwritten: the caller takes
- * the next name.
- */
-async function partNameFree(partPath: string, rel: string, size: number, resumable: boolean): Promise<boolean> {
-  // A part that cannot be resumed only needs to be absent: one synchronous lstat that builds no
-  // Error when nothing is there (the usual case, and most of the look for 10,000 small files).
-  if (!resumable) return lstatQuiet(partPath) === undefined;
-  const st = await fsp.lstat(partPath).catch(() => undefined);
-  if (!st) return true;
-  if (!st.isFile()) return false;
-  try {
-    const meta = decodePartMeta(await fsp.readFile(metaPathOf(partPath), 'utf8'));
-    return meta.path === rel && meta.size === size;
-  } catch {
-    return false;
-  }
-}
-
-/** lstat(2) that answers undefined instead of throwing (ENOENT without building an Error at all). */
-function lstatQuiet(file: string): ReturnType<typeof lstatSync> | undefined {
-  try {
-    return lstatSync(file, { throwIfNoEntry: false });
-  } catch {
-    return undefined;
-  }
-}
-
-/** The NAME.part.meta text of a resumable part of `rel`. */
-function partMetaOf(rel: string, size: number): string {
-  return encodePartMeta({ version: PART_META_VERSION, path: rel, size });
-}
-
-function metaPathOf(partPath: string): string {
-  return partPath.slice(0, -PART_SUFFIX.length) + META_SUFFIX;
 }
 
 interface IncomingFileInit {
